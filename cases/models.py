@@ -1,0 +1,389 @@
+"""What: published sources, FOI requests, each force's return, the case lines and the headline
+figures as published.
+
+"Not stated" is a value of its own in every coded field; it is never folded into zero or into
+another category. Counts are people (or incidents, where a study counts those: see
+FoiRequest.counting_unit), never a placeholder.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q, Sum
+
+from forces.models import Force
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", "Police officer"
+    STAFF = "police_staff", "Police staff"
+    PCSO = "pcso", "PCSO"
+    SPECIAL = "special_constable", "Special constable"
+    NOT_STATED = "not_stated", "Not stated"
+
+
+class Offence(models.TextChoices):
+    ACCESS = "unauthorised_access", "Accessing records without a policing purpose"
+    DISCLOSURE = "unauthorised_disclosure", "Disclosing information without authority"
+    SOCIAL_MEDIA = "social_media", "Misuse of social media"
+    EMAIL = "email", "Misuse of email"
+    SYSTEM_MISUSE = "system_misuse", "Misuse of police systems (nature not stated)"
+    OTHER = "other", "Other (see wording)"
+    NOT_STATED = "not_stated", "Not stated"
+
+
+class System(models.TextChoices):
+    PNC = "pnc", "PNC (Police National Computer)"
+    PND = "pnd", "PND (Police National Database)"
+    NICHE = "niche", "Niche records management system"
+    CRIS = "cris", "CRIS (Met crime reporting system)"
+    EMAIL = "email", "Email"
+    SOCIAL_MEDIA = "social_media", "Social media"
+    SEVERAL = "several", "Several systems (split not stated)"
+    OTHER = "other", "Other (see wording)"
+    NOT_STATED = "not_stated", "Not stated"
+
+
+class Outcome(models.TextChoices):
+    """The misconduct outcome ladder, most severe first."""
+
+    DISMISSED = "dismissed", "Dismissed"
+    RESIGNED = "resigned_retired", "Resigned or retired"
+    FINAL_WRITTEN_WARNING = "final_written_warning", "Final written warning"
+    WRITTEN_WARNING = "written_warning", "Written warning"
+    MANAGEMENT_ACTION = "management_action", "Management advice or action"
+    REFLECTIVE_PRACTICE = "reflective_practice", "Reflective practice"
+    MISCONDUCT_MEETING = "misconduct_meeting", "Misconduct meeting (result not stated)"
+    DISCIPLINED = "disciplined", "Disciplined (sanction not stated)"
+    NO_FURTHER_ACTION = "no_further_action", "No further action"
+    NOT_STATED = "not_stated", "Not stated"
+
+
+class CriminalOutcome(models.TextChoices):
+    CONVICTED = "convicted", "Convicted"
+    CAUTIONED = "cautioned", "Cautioned"
+    NONE = "none", "None"
+    NOT_STATED = "not_stated", "Not stated"
+
+
+class Source(models.Model):
+    """A published document that figures are read from."""
+
+    class Kind(models.TextChoices):
+        FOI_RESPONSE = "foi_response", "FOI response"
+        DISCLOSURE_LOG = "disclosure_log", "Force disclosure log"
+        PRESS_ARTICLE = "press_article", "Press article"
+        REPORT = "report", "Report"
+        BLOG = "blog", "Blog post"
+
+    url = models.URLField(max_length=500, unique=True)
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    published_on = models.DateField(null=True, blank=True, help_text="Blank: not stated.")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["publisher", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.publisher}: {self.title}"
+
+
+class FoiRequest(models.Model):
+    """One request (or study built on requests) sent to one or more forces."""
+
+    class YearBasis(models.TextChoices):
+        CALENDAR = "calendar", "Calendar years"
+        FINANCIAL = "financial", "Financial years (April to March)"
+        DATES = "dates", "Exact dates"
+        NOT_STATED = "not_stated", "Not stated"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=300)
+    requester = models.CharField(max_length=200, help_text="Who asked. Blank: not stated.", blank=True)
+    question = models.TextField(blank=True, help_text="What was asked, as reported. Blank: not stated.")
+    asked_on = models.DateField(null=True, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    period_label = models.CharField(max_length=120, help_text="The period as the source states it.")
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    year_basis = models.CharField(max_length=12, choices=YearBasis.choices)
+    counting_unit = models.CharField(
+        max_length=120, help_text="What one counted case is in this study (people, breaches…)."
+    )
+    forces_asked = models.PositiveSmallIntegerField(null=True, blank=True)
+    forces_answered = models.PositiveSmallIntegerField(null=True, blank=True)
+    sources = models.ManyToManyField(Source, related_name="requests", blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["period_start", "slug"]
+        verbose_name = "FOI request"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__lte=F("period_end"))
+                | Q(period_start__isnull=True)
+                | Q(period_end__isnull=True),
+                name="request_period_start_before_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True, period_end__isnull=True)
+                | Q(period_start__isnull=False, period_end__isnull=False),
+                name="request_period_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(forces_answered__lte=F("forces_asked"))
+                | Q(forces_answered__isnull=True)
+                | Q(forces_asked__isnull=True),
+                name="request_answered_not_more_than_asked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self):
+        if self.period_start and self.period_end and self.period_start > self.period_end:
+            raise ValidationError({"period_end": "The period must end on or after its start."})
+        if bool(self.period_start) != bool(self.period_end):
+            raise ValidationError("Give both the start and end of the period, or neither.")
+        if self.forces_asked is not None and self.forces_answered is not None:
+            if self.forces_answered > self.forces_asked:
+                raise ValidationError(
+                    {"forces_answered": "More forces cannot answer than were asked."}
+                )
+
+
+class FoiReturn(models.Model):
+    """One force's answer to one request.
+
+    A return without a force holds the cases a study reports but does not attribute to any named
+    force (for example the 102 of Parliament Street's 237), so national totals reconcile.
+    """
+
+    class Status(models.TextChoices):
+        ANSWERED = "answered", "Answered"
+        PARTIAL = "partial", "Partly answered"
+        REFUSED = "refused", "Refused"
+        NO_REPLY = "no_reply", "No reply"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Exemption(models.TextChoices):
+        S12 = "s12", "s.12 (cost of compliance)"
+        S14 = "s14", "s.14 (vexatious or repeated)"
+        S21 = "s21", "s.21 (reasonably accessible)"
+        S30 = "s30", "s.30 (investigations)"
+        S31 = "s31", "s.31 (law enforcement)"
+        S40 = "s40", "s.40 (personal information)"
+        OTHER = "other", "Other"
+        NOT_STATED = "not_stated", "Not stated"
+
+    request = models.ForeignKey(FoiRequest, on_delete=models.CASCADE, related_name="returns")
+    force = models.ForeignKey(
+        Force,
+        on_delete=models.PROTECT,
+        related_name="foi_returns",
+        null=True,
+        blank=True,
+        help_text="Blank: cases the study reports without naming the force.",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices)
+    exemption = models.CharField(max_length=12, choices=Exemption.choices, blank=True)
+    received_on = models.DateField(null=True, blank=True)
+    sources = models.ManyToManyField(Source, related_name="foi_returns", blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["request", "force__name"]
+        verbose_name = "FOI return"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "force"],
+                condition=Q(force__isnull=False),
+                name="return_one_per_force_per_request",
+            ),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(force__isnull=True),
+                name="return_one_unattributed_per_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="refused") | Q(exemption=""),
+                name="return_exemption_only_when_refused",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} — {self.force or 'force not stated'}"
+
+    def clean(self):
+        if self.exemption and self.status != self.Status.REFUSED:
+            raise ValidationError({"exemption": "Only a refused return has an exemption."})
+
+
+class CaseLineQuerySet(models.QuerySet):
+    def public(self):
+        """Lines that may be shown on public pages and in exports."""
+        return self
+
+    def total(self) -> int:
+        return self.aggregate(total=Sum("count"))["total"] or 0
+
+
+class CaseLine(models.Model):
+    """N people alike in one return: same role, offence, system, outcome and period.
+
+    A line with basis REMAINDER is computed, not read: a reported total minus the lines a
+    source describes. It is always labelled as such.
+    """
+
+    class Basis(models.TextChoices):
+        STATED = "stated", "Stated by the sources"
+        REMAINDER = "remainder", "Remainder of a reported total (computed)"
+
+    foi_return = models.ForeignKey(FoiReturn, on_delete=models.CASCADE, related_name="lines")
+    reference = models.SlugField(
+        max_length=160,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Stable key of a line loaded from the reference data.",
+    )
+    count = models.PositiveIntegerField(help_text="How many people (1 for an individual case).")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.NOT_STATED)
+    role_wording = models.CharField(max_length=300, blank=True)
+    offence = models.CharField(max_length=30, choices=Offence.choices, default=Offence.NOT_STATED)
+    offence_wording = models.CharField(max_length=500, blank=True)
+    system = models.CharField(max_length=20, choices=System.choices, default=System.NOT_STATED)
+    system_wording = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, default=Outcome.NOT_STATED)
+    outcome_wording = models.CharField(max_length=300, blank=True)
+    criminal_outcome = models.CharField(
+        max_length=12, choices=CriminalOutcome.choices, default=CriminalOutcome.NOT_STATED
+    )
+    period_label = models.CharField(max_length=120, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    summary_publishable = models.BooleanField(
+        default=False, help_text="Only a summary marked publishable is shown to the public."
+    )
+    basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.STATED)
+    disagreement = models.TextField(
+        blank=True, help_text="Where the sources disagree about this line, in their own words."
+    )
+    sources = models.ManyToManyField(Source, related_name="case_lines", blank=True)
+    notes = models.TextField(blank=True)
+
+    objects = CaseLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["foi_return", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="line_count_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(period_start__lte=F("period_end"))
+                | Q(period_start__isnull=True)
+                | Q(period_end__isnull=True),
+                name="line_period_start_before_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="line_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(offence__in=Offence.values), name="line_offence_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(system__in=System.values), name="line_system_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values), name="line_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(criminal_outcome__in=CriminalOutcome.values),
+                name="line_criminal_outcome_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["outcome"]),
+            models.Index(fields=["offence"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} × {self.get_outcome_display()} ({self.foi_return})"
+
+    def clean(self):
+        if self.period_start and self.period_end and self.period_start > self.period_end:
+            raise ValidationError({"period_end": "The period must end on or after its start."})
+
+
+class ReportedFigure(models.Model):
+    """A number exactly as a source published it, kept so the lines can be reconciled with it."""
+
+    class Metric(models.TextChoices):
+        CASES_TOTAL = "cases_total", "Cases (total)"
+        BREACHES_TOTAL = "breaches_total", "Breaches (total)"
+        CASES_INVESTIGATED = "cases_investigated", "Cases investigated"
+        DISMISSED = "dismissed", "Dismissed"
+        RESIGNED = "resigned", "Resigned"
+        OUTCOME = "outcome", "Outcome"
+        OFFENCE = "offence", "Offence"
+        FORCES_RESPONDED = "forces_responded", "Forces that responded"
+        FORCES_ASKED = "forces_asked", "Forces asked"
+        SUBJECTS = "subjects", "People investigated, by rank or role"
+        DATA_TYPE = "data_type", "Kind of data misused"
+        NO_INFORMATION = "no_information_provided", "Cases with no information provided"
+        ESTIMATE = "estimate", "Estimate (not a count)"
+        CASE_EXAMPLE = "case_example", "Individual case example"
+
+    class Qualifier(models.TextChoices):
+        EXACT = "exact", "Exactly"
+        OVER = "over", "Over"
+        AT_LEAST = "at_least", "At least"
+        NO_NUMBER = "no_number", "No number given"
+
+    TOTAL_METRICS = (Metric.CASES_TOTAL, Metric.BREACHES_TOTAL, Metric.CASES_INVESTIGATED)
+
+    request = models.ForeignKey(FoiRequest, on_delete=models.CASCADE, related_name="figures")
+    force = models.ForeignKey(
+        Force,
+        on_delete=models.PROTECT,
+        related_name="reported_figures",
+        null=True,
+        blank=True,
+        help_text="Blank: a national figure, or one for forces the source does not name.",
+    )
+    reference = models.CharField(max_length=80, unique=True)
+    scope = models.CharField(max_length=200, help_text="Whom the figure covers, as the source says.")
+    metric = models.CharField(max_length=30, choices=Metric.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    metric_as_recorded = models.CharField(max_length=200)
+    value = models.PositiveIntegerField(null=True, blank=True)
+    qualifier = models.CharField(max_length=10, choices=Qualifier.choices)
+    role_wording = models.CharField(max_length=200, blank=True)
+    period_label = models.CharField(max_length=120)
+    quote = models.TextField()
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="figures")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["request", "force__name", "metric", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(qualifier="no_number") & Q(value__isnull=True))
+                | (~Q(qualifier="no_number") & Q(value__isnull=False)),
+                name="figure_value_matches_qualifier",
+            ),
+            models.CheckConstraint(condition=~Q(quote=""), name="figure_has_quote"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.metric_as_recorded} = {self.value_display}"
+
+    @property
+    def value_display(self) -> str:
+        if self.value is None:
+            return "no number given"
+        if self.qualifier == self.Qualifier.EXACT:
+            return f"{self.value:,}"
+        return f"{self.get_qualifier_display().lower()} {self.value:,}"
