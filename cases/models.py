@@ -149,9 +149,7 @@ class FoiRequest(models.Model):
             raise ValidationError("Give both the start and end of the period, or neither.")
         if self.forces_asked is not None and self.forces_answered is not None:
             if self.forces_answered > self.forces_asked:
-                raise ValidationError(
-                    {"forces_answered": "More forces cannot answer than were asked."}
-                )
+                raise ValidationError({"forces_answered": "More forces cannot answer than were asked."})
 
 
 class FoiReturn(models.Model):
@@ -287,18 +285,10 @@ class CaseLine(models.Model):
                 | Q(period_end__isnull=True),
                 name="line_period_start_before_end",
             ),
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="line_role_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(offence__in=Offence.values), name="line_offence_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(system__in=System.values), name="line_system_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(outcome__in=Outcome.values), name="line_outcome_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="line_role_valid"),
+            models.CheckConstraint(condition=Q(offence__in=Offence.values), name="line_offence_valid"),
+            models.CheckConstraint(condition=Q(system__in=System.values), name="line_system_valid"),
+            models.CheckConstraint(condition=Q(outcome__in=Outcome.values), name="line_outcome_valid"),
             models.CheckConstraint(
                 condition=Q(criminal_outcome__in=CriminalOutcome.values),
                 name="line_criminal_outcome_valid",

@@ -30,8 +30,7 @@ OUT_OF_SCOPE_SLUGS = {"hmrc"}
 # Cleveland published its own reply to a request worded like Parliament Street's; the link is
 # not confirmed, so its rows belong to a request of their own.
 CLEVELAND_11288_URL = (
-    "https://www.cleveland.police.uk/foi-ai/cleveland-police/disclosure/2019/october/"
-    "11288---computer-misuse/"
+    "https://www.cleveland.police.uk/foi-ai/cleveland-police/disclosure/2019/october/11288---computer-misuse/"
 )
 METRIC_ALIASES = {"outcome:dismissed": ("dismissed", "")}
 
@@ -67,9 +66,7 @@ def _int(value: str) -> int | None:
 
 def _choice(value: str, choices, where: str) -> str:
     if value not in choices.values:
-        raise ReferenceDataError(
-            f"{where}: {value!r} is not one of {', '.join(choices.values)}."
-        )
+        raise ReferenceDataError(f"{where}: {value!r} is not one of {', '.join(choices.values)}.")
     return value
 
 
@@ -250,7 +247,9 @@ def _figure_rows(reference: Path, requests, request_by_dataset, report):
         if row["force_slug"] in OUT_OF_SCOPE_SLUGS:
             report("reported figures", "skipped")
             continue
-        slug = "cleveland-11288-2019" if row["source_url"] == CLEVELAND_11288_URL else "parliament-street-2019"
+        slug = (
+            "cleveland-11288-2019" if row["source_url"] == CLEVELAND_11288_URL else "parliament-street-2019"
+        )
         yield f"{PARLIAMENT_STREET_FILE} line {n}", "ps", requests[slug], row
     for n, row in enumerate(read_csv(reference / OTHER_STUDIES_FILE), start=2):
         where = f"{OTHER_STUDIES_FILE} line {n}"

@@ -52,12 +52,8 @@ class WorkforceSnapshot(models.Model):
     officers = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     staff = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     pcsos = models.DecimalField("PCSOs", max_digits=10, decimal_places=2, null=True, blank=True)
-    designated_officers = models.DecimalField(
-        max_digits=10, decimal_places=2, null=True, blank=True
-    )
-    staff_and_designated = models.DecimalField(
-        max_digits=10, decimal_places=2, null=True, blank=True
-    )
+    designated_officers = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    staff_and_designated = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     total = models.DecimalField(
         max_digits=10,
         decimal_places=2,

@@ -43,7 +43,7 @@ def _decimal(value: str) -> Decimal | None:
 
 def forces_load(*, path: Path, tally) -> dict[str, Force]:
     forces = {}
-    for number, row in enumerate(read_csv(path), start=2):
+    for row in read_csv(path):
         national = row["region"] == NATIONAL_REGION
         force, outcome = upsert(
             Force,
