@@ -152,6 +152,12 @@ class FoiRequest(models.Model):
                 raise ValidationError({"forces_answered": "More forces cannot answer than were asked."})
 
 
+class FoiReturnQuerySet(models.QuerySet):
+    def public(self):
+        """Returns whose figures may be shown on public pages and in exports."""
+        return self
+
+
 class FoiReturn(models.Model):
     """One force's answer to one request.
 
@@ -191,6 +197,8 @@ class FoiReturn(models.Model):
     sources = models.ManyToManyField(Source, related_name="foi_returns", blank=True)
     notes = models.TextField(blank=True)
 
+    objects = FoiReturnQuerySet.as_manager()
+
     class Meta:
         ordering = ["request", "force__name"]
         verbose_name = "FOI return"
@@ -222,7 +230,7 @@ class FoiReturn(models.Model):
 class CaseLineQuerySet(models.QuerySet):
     def public(self):
         """Lines that may be shown on public pages and in exports."""
-        return self
+        return self.filter(foi_return__in=FoiReturn.objects.public())
 
     def total(self) -> int:
         return self.aggregate(total=Sum("count"))["total"] or 0

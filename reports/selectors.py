@@ -193,8 +193,8 @@ def _nearest_workforce(foi_request: FoiRequest, force_ids: list[int]) -> dict[in
 def request_force_table(*, foi_request: FoiRequest) -> ForceTable:
     """Per-force figures for one request, the unattributed remainder, and the reconciliation."""
     returns = list(
-        FoiReturn.objects.filter(request=foi_request)
-        .filter(lines__isnull=False)
+        FoiReturn.objects.public()
+        .filter(request=foi_request, lines__isnull=False)
         .select_related("force")
         .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("publisher")))
         .annotate(**_outcome_sums())
@@ -269,7 +269,7 @@ def studies_overview() -> list[dict]:
     """Every request with its headline total as published (one query each for requests and figures)."""
     requests = list(
         FoiRequest.objects.prefetch_related("sources")
-        .annotate(lines_held=Sum("returns__lines__count"))
+        .annotate(lines_held=Sum("returns__lines__count", filter=Q(returns__in=FoiReturn.objects.public())))
         .order_by(F("period_end").desc(nulls_last=True), "slug")
     )
     figures = defaultdict(list)
