@@ -1,62 +1,668 @@
-from django.contrib import admin
+"""The admin: FOI requests → returns → case lines, spreadsheet imports, review, and every change's history.
 
-from cases.models import CaseLine, FoiRequest, FoiReturn, ReportedFigure, Source
+Roles (cases/roles.py): an Editor enters and imports, a Reviewer approves returns for
+publication, a Viewer reads. An editor's change to an approved return (or its lines) puts it back
+to draft, so nothing reaches the public pages without a reviewer.
+"""
+
+import csv
+import io
+import secrets
+import threading
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
+from simple_history.admin import SimpleHistoryAdmin
+
+from cases.forms import ImportForm
+from cases.imports import COLUMNS, ImportPlan, Spreadsheet, import_plan
+from cases.models import (
+    CaseLine,
+    FoiRequest,
+    FoiReturn,
+    ImportBatch,
+    ReportedFigure,
+    ReviewState,
+    Source,
+)
+from cases.selectors import return_reconciliation
+from cases.services import (
+    ImportRefused,
+    foi_return_import,
+    foi_return_to_draft,
+    foi_returns_approve,
+    foi_returns_withdraw,
+    import_batch_rollback,
+)
+
+PENDING_IMPORT = "cases.pending_import"
+# The reported-total figures of the requests on the changelist page being drawn, per thread.
+_changelist = threading.local()
+BACK_TO_DRAFT = (
+    "“{}” was approved; your change puts it back to draft, off the public pages, until a reviewer "
+    "approves it again."
+)
+
+
+def _can_approve(request) -> bool:
+    return request.user.has_perm("cases.approve_foireturn")
+
+
+def _back_to_draft(request, foi_return: FoiReturn) -> None:
+    """An approved return changed by someone who cannot approve goes back to draft."""
+    if foi_return.pk and foi_return.is_approved and not _can_approve(request):
+        foi_return_to_draft(foi_return)
+        foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
+        messages.warning(request, BACK_TO_DRAFT.format(foi_return))
+
+
+def _warn_if_unreconciled(request, foi_return: FoiReturn) -> None:
+    warning = return_reconciliation(foi_return=foi_return).warning
+    if warning:
+        messages.warning(request, f"{foi_return}: {warning}")
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every admin keeps a history: who, when, before → after, and through what."""
+
+    object_history_list_template = "admin/history_list.html"
+    history_list_display = ["made_through"]
+
+    def made_through(self, record) -> str:
+        batch_id = getattr(record, "import_batch_id", None)
+        if batch_id:
+            return f"{record.get_via_display()} (import {batch_id})"
+        return record.get_via_display() or "—"
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(HistoryAdmin):
     list_display = ["publisher", "title", "kind", "published_on"]
     list_filter = ["kind", "publisher"]
     search_fields = ["title", "publisher", "url"]
+    readonly_fields = ["import_batch"]
+
+
+class FoiReturnInlineFormSet(forms.BaseInlineFormSet):
+    """One return per force per request, checked here too: the database would refuse it with a 500."""
+
+    def clean(self):
+        super().clean()
+        seen = {}
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            if not form.cleaned_data and not form.instance.pk:
+                continue
+            force = form.cleaned_data.get("force")
+            key = force.pk if force else None
+            name = force.name if force else "cases not attributed to a force"
+            if key in seen:
+                form.add_error(
+                    "force",
+                    f"This request already has a return for {name} (another row): "
+                    "each force answers a request once, so keep one of the two rows.",
+                )
+            seen[key] = form
 
 
 class FoiReturnInline(admin.TabularInline):
     model = FoiReturn
+    formset = FoiReturnInlineFormSet
     extra = 0
-    fields = ["force", "status", "exemption", "received_on"]
+    fields = ["force", "status", "exemption", "received_on", "reported_total", "review_state"]
+    readonly_fields = ["review_state"]
     autocomplete_fields = ["force"]
     show_change_link = True
 
+    def has_delete_permission(self, request, obj=None):
+        # obj is the request: a return approved for publication is removed by a reviewer.
+        if obj is not None and not _can_approve(request) and obj.returns.public().exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(FoiRequest)
-class FoiRequestAdmin(admin.ModelAdmin):
-    list_display = ["title", "requester", "period_label", "forces_asked", "forces_answered"]
+class FoiRequestAdmin(HistoryAdmin):
+    list_display = ["title", "requester", "period_label", "returns_held", "drafts", "lines_held"]
     list_filter = ["year_basis"]
     search_fields = ["title", "requester", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    filter_horizontal = ["sources"]
+    autocomplete_fields = ["sources"]
     inlines = [FoiReturnInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                returns_count=Count("returns", distinct=True),
+                drafts_count=Count(
+                    "returns", filter=Q(returns__review_state=ReviewState.DRAFT), distinct=True
+                ),
+                lines_total=Sum("returns__lines__count"),
+            )
+        )
+
+    @admin.display(description="Returns", ordering="returns_count")
+    def returns_held(self, obj):
+        return obj.returns_count
+
+    @admin.display(description="Drafts", ordering="drafts_count")
+    def drafts(self, obj):
+        return obj.drafts_count
+
+    @admin.display(description="People in case lines", ordering="lines_total")
+    def lines_held(self, obj):
+        return obj.lines_total or 0
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is FoiReturn and not _can_approve(request):
+            for inline_form in formset.forms:
+                instance = inline_form.instance
+                if instance.pk and instance.is_approved and inline_form.has_changed():
+                    foi_return_to_draft(instance)
+                    messages.warning(request, BACK_TO_DRAFT.format(instance))
+        super().save_formset(request, form, formset, change)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not _can_approve(request) and obj.returns.public().exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_import"] = request.user.has_perm("cases.add_importbatch")
+        return super().render_change_form(request, context, *args, **kwargs)
 
 
 class CaseLineInline(admin.StackedInline):
     model = CaseLine
     extra = 0
-    filter_horizontal = ["sources"]
+    autocomplete_fields = ["sources"]
+    readonly_fields = ["import_batch"]
+    fieldsets = [
+        (None, {"fields": ["count", "basis", ("period_label", "period_start", "period_end")]}),
+        (
+            "Coded, with the reply’s own wording",
+            {
+                "fields": [
+                    ("role", "role_wording"),
+                    ("offence", "offence_wording"),
+                    ("system", "system_wording"),
+                    ("outcome", "outcome_wording"),
+                    ("criminal_outcome", "criminal_outcome_wording"),
+                ]
+            },
+        ),
+        (
+            "Sources and notes",
+            {
+                "fields": [
+                    "sources",
+                    "summary",
+                    "summary_publishable",
+                    "disagreement",
+                    "notes",
+                    "reference",
+                    "import_batch",
+                ]
+            },
+        ),
+    ]
+
+
+class ReconciliationFilter(admin.SimpleListFilter):
+    title = "lines"
+    parameter_name = "lines"
+
+    def lookups(self, request, model_admin):
+        return [("none", "No case lines"), ("some", "Has case lines")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(lines__isnull=True)
+        if self.value() == "some":
+            return queryset.filter(lines__isnull=False).distinct()
+        return queryset
 
 
 @admin.register(FoiReturn)
-class FoiReturnAdmin(admin.ModelAdmin):
-    list_display = ["request", "force", "status", "exemption"]
-    list_filter = ["status", "request"]
-    search_fields = ["force__name", "request__title"]
-    autocomplete_fields = ["force"]
-    filter_horizontal = ["sources"]
+class FoiReturnAdmin(HistoryAdmin):
+    list_display = ["request", "force", "status", "review_state", "people", "reported", "reconciles"]
+    list_filter = ["review_state", "status", ReconciliationFilter, "request", "import_batch"]
+    search_fields = ["force__name", "force__short_name", "force__slug", "request__title", "request__slug"]
+    autocomplete_fields = ["request", "force", "sources"]
+    list_select_related = ["request", "force"]
+    readonly_fields = ["review_state", "approved_by", "approved_at", "import_batch", "reconciliation"]
+    fieldsets = [
+        (None, {"fields": ["request", "force", "status", "exemption", "received_on"]}),
+        ("Total and reconciliation", {"fields": ["reported_total", "reconciliation"]}),
+        ("Sources and notes", {"fields": ["sources", "notes"]}),
+        ("Review", {"fields": ["review_state", "approved_by", "approved_at", "import_batch"]}),
+    ]
     inlines = [CaseLineInline]
+    actions = ["approve", "withdraw"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(people_total=Sum("lines__count"))
+
+    def _reconciliation(self, obj):
+        # One query for the figures of each request on the page, not one per row.
+        if not hasattr(_changelist, "figures"):
+            _changelist.figures = {}
+        cache = _changelist.figures
+        if obj.request_id not in cache:
+            figures = {}
+            for figure in ReportedFigure.objects.filter(
+                request_id=obj.request_id, force__isnull=False, metric__in=ReportedFigure.TOTAL_METRICS
+            ):
+                figures.setdefault(figure.force_id, []).append(figure)
+            cache[obj.request_id] = figures
+        return return_reconciliation(foi_return=obj, figures=cache[obj.request_id].get(obj.force_id, []))
+
+    @admin.display(description="People in lines", ordering="people_total")
+    def people(self, obj):
+        return obj.people_total or 0
+
+    @admin.display(description="Reported total")
+    def reported(self, obj):
+        return self._reconciliation(obj).reported_display
+
+    @admin.display(description="Lines add up", boolean=True)
+    def reconciles(self, obj):
+        reconciliation = self._reconciliation(obj)
+        if reconciliation.reported is None and not reconciliation.disagreement:
+            return None
+        return not reconciliation.warning
+
+    @admin.display(description="Reconciliation")
+    def reconciliation(self, obj):
+        if obj.pk is None:
+            return "Save the return to check its lines against its reported total."
+        reconciliation = return_reconciliation(foi_return=obj)
+        if reconciliation.warning:
+            return format_html('<strong class="errornote">Warning: {}</strong>', reconciliation.warning)
+        if reconciliation.reported is None:
+            return f"No total reported: the lines add up to {reconciliation.lines_total:,}."
+        return f"The lines add up to {reconciliation.lines_total:,}, as reported."
+
+    def changelist_view(self, request, extra_context=None):
+        _changelist.figures = {}
+        try:
+            response = super().changelist_view(request, extra_context)
+            # Draw the page while this request's figures are cached.
+            return response.render() if hasattr(response, "render") else response
+        finally:
+            del _changelist.figures
+
+    def save_model(self, request, obj, form, change):
+        if change and obj.is_approved and not _can_approve(request) and form.has_changed():
+            foi_return_to_draft(obj)
+            messages.warning(request, BACK_TO_DRAFT.format(obj))
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is CaseLine and formset.has_changed():
+            _back_to_draft(request, form.instance)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _warn_if_unreconciled(request, form.instance)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_approved and not _can_approve(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_approve_permission(self, request) -> bool:
+        return _can_approve(request)
+
+    @admin.action(description="Approve selected returns for publication", permissions=["approve"])
+    def approve(self, request, queryset):
+        selected = list(queryset.drafts())
+        approved = foi_returns_approve(foi_returns=queryset, user=request.user)
+        if not approved:
+            self.message_user(
+                request, "The selected returns are approved already: nothing changed.", messages.INFO
+            )
+            return
+        self.message_user(
+            request,
+            f"{approved} return{'s' if approved != 1 else ''} approved: now on the public pages.",
+            messages.SUCCESS,
+        )
+        for foi_return in selected:
+            _warn_if_unreconciled(request, foi_return)
+
+    @admin.action(
+        description="Withdraw selected returns from publication (back to draft)", permissions=["approve"]
+    )
+    def withdraw(self, request, queryset):
+        withdrawn = foi_returns_withdraw(foi_returns=queryset, user=request.user)
+        self.message_user(
+            request,
+            f"{withdrawn} return{'s' if withdrawn != 1 else ''} back to draft: off the public pages.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(CaseLine)
-class CaseLineAdmin(admin.ModelAdmin):
+class CaseLineAdmin(HistoryAdmin):
     list_display = ["__str__", "count", "role", "offence", "system", "outcome", "basis"]
-    list_filter = ["basis", "role", "offence", "system", "outcome", "foi_return__request"]
+    list_filter = [
+        "basis",
+        "role",
+        "offence",
+        "system",
+        "outcome",
+        "foi_return__review_state",
+        "foi_return__request",
+    ]
     search_fields = ["reference", "offence_wording", "outcome_wording", "foi_return__force__name"]
-    filter_horizontal = ["sources"]
-    raw_id_fields = ["foi_return"]
+    autocomplete_fields = ["foi_return", "sources"]
+    readonly_fields = ["import_batch"]
+    list_select_related = ["foi_return__request", "foi_return__force"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _back_to_draft(request, obj.foi_return)
+        if change and "foi_return" in form.changed_data and form.initial.get("foi_return"):
+            _back_to_draft(request, FoiReturn.objects.get(pk=form.initial["foi_return"]))
+
+    def delete_model(self, request, obj):
+        foi_return = obj.foi_return
+        super().delete_model(request, obj)
+        _back_to_draft(request, foi_return)
+
+    def delete_queryset(self, request, queryset):
+        foi_returns = list(FoiReturn.objects.filter(lines__in=queryset).distinct())
+        for line in queryset:
+            line.delete()
+        for foi_return in foi_returns:
+            _back_to_draft(request, foi_return)
 
 
 @admin.register(ReportedFigure)
-class ReportedFigureAdmin(admin.ModelAdmin):
+class ReportedFigureAdmin(HistoryAdmin):
     list_display = ["scope", "metric", "detail", "value", "qualifier", "source"]
     list_filter = ["metric", "qualifier", "request"]
     search_fields = ["scope", "quote", "metric_as_recorded"]
-    autocomplete_fields = ["force"]
-    raw_id_fields = ["source"]
+    autocomplete_fields = ["force", "source"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(HistoryAdmin):
+    """Imports: upload, preview, confirm; each batch viewable and rolled back as one unit."""
+
+    list_display = ["__str__", "request", "via", "imported_by", "imported_at", "rows", "state"]
+    list_filter = ["state", "via", "request"]
+    search_fields = ["file_name", "file_sha256", "request__title"]
+    fields = [
+        "request",
+        "file_name",
+        "file_size",
+        "file_sha256",
+        "rows",
+        "via",
+        "imported_by",
+        "imported_at",
+        "state",
+        "rolled_back_by",
+        "rolled_back_at",
+        "created",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        # Batches are made by importing a file (the import view), never typed in.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="What it created")
+    def created(self, obj):
+        returns = obj.returns.select_related("force").annotate(people=Sum("lines__count"))
+        if not returns:
+            return "Nothing now: rolled back." if obj.state == ImportBatch.State.ROLLED_BACK else "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a>: {} people in lines, {}</li>',
+                (
+                    (
+                        reverse("admin:cases_foireturn_change", args=[r.pk]),
+                        r.force or "Force not stated",
+                        r.people or 0,
+                        r.get_review_state_display().lower(),
+                    )
+                    for r in returns
+                ),
+            ),
+        )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_view), name="cases_importbatch_import"),
+            path("import/confirm/", wrap(self.import_confirm_view), name="cases_importbatch_import_confirm"),
+            path("import/template.csv", wrap(self.template_csv_view), name="cases_importbatch_template_csv"),
+            path(
+                "import/template.xlsx", wrap(self.template_xlsx_view), name="cases_importbatch_template_xlsx"
+            ),
+            path("<int:pk>/rollback/", wrap(self.rollback_view), name="cases_importbatch_rollback"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_import": request.user.has_perm("cases.add_importbatch"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_rollback": request.user.has_perm("cases.rollback_importbatch"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # The import itself
+
+    def _require(self, request, permission: str) -> None:
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+
+    def _context(self, request, **context) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "columns": COLUMNS,
+            **context,
+        }
+
+    def import_view(self, request):
+        self._require(request, "cases.add_importbatch")
+        if request.method == "POST":
+            form = ImportForm(request.POST, request.FILES)
+            if form.is_valid() and not form.plan.errors:
+                return self._preview(request, form.plan)
+        else:
+            form = ImportForm(initial={"request": request.GET.get("request", "")})
+        return TemplateResponse(
+            request,
+            "admin/cases/importbatch/import.html",
+            self._context(request, title="Import a spreadsheet", form=form, plan=form.plan),
+        )
+
+    def _preview(self, request, plan: ImportPlan):
+        token = secrets.token_urlsafe(16)
+        request.session[PENDING_IMPORT] = {
+            "token": token,
+            "request": plan.foi_request.pk,
+            "spreadsheet": plan.spreadsheet.as_session(),
+        }
+        reconciliations = []
+        for planned in plan.returns:
+            preview_return = FoiReturn(
+                request=plan.foi_request,
+                force=planned.force,
+                reported_total=planned.values.get("reported_total"),
+            )
+            reconciliation = return_reconciliation(foi_return=preview_return)
+            # The return is not saved yet: its lines are the planned ones.
+            reconciliation = type(reconciliation)(
+                planned.people,
+                reconciliation.reported,
+                reconciliation.qualifier,
+                reconciliation.basis,
+                reconciliation.disagreement,
+            )
+            reconciliations.append((planned, reconciliation))
+        return TemplateResponse(
+            request,
+            "admin/cases/importbatch/preview.html",
+            self._context(
+                request,
+                title=f"Check and confirm: {plan.spreadsheet.name}",
+                plan=plan,
+                token=token,
+                reconciliations=reconciliations,
+            ),
+        )
+
+    def import_confirm_view(self, request):
+        self._require(request, "cases.add_importbatch")
+        return require_POST(self._confirm)(request)
+
+    def _confirm(self, request):
+        pending = request.session.get(PENDING_IMPORT)
+        expired = "This preview has expired or its file was imported already: choose the file again."
+        if not pending or pending.get("token") != request.POST.get("token"):
+            messages.error(request, expired)
+            return redirect("admin:cases_importbatch_import")
+        foi_request = FoiRequest.objects.filter(pk=pending["request"]).first()
+        if foi_request is None:
+            del request.session[PENDING_IMPORT]
+            messages.error(request, expired)
+            return redirect("admin:cases_importbatch_import")
+        plan = import_plan(
+            foi_request=foi_request, spreadsheet=Spreadsheet.from_session(pending["spreadsheet"])
+        )
+        if plan.errors:
+            # Something changed since the preview (a return added meanwhile, say).
+            del request.session[PENDING_IMPORT]
+            form = ImportForm(initial={"request": foi_request.pk})
+            return TemplateResponse(
+                request,
+                "admin/cases/importbatch/import.html",
+                self._context(request, title="Import a spreadsheet", form=form, plan=plan),
+            )
+        try:
+            batch = foi_return_import(plan=plan, user=request.user, via=ImportBatch.Via.ADMIN)
+        except ImportRefused as error:
+            del request.session[PENDING_IMPORT]
+            messages.error(request, str(error))
+            return redirect("admin:cases_importbatch_import")
+        del request.session[PENDING_IMPORT]
+        messages.success(
+            request,
+            f"Imported “{batch.file_name}” into “{foi_request.title}”: {len(plan.returns)} "
+            f"return{'s' if len(plan.returns) != 1 else ''} and {plan.lines} case "
+            f"line{'s' if plan.lines != 1 else ''} ({plan.people} people), as drafts. "
+            "A reviewer must approve them before they are public.",
+        )
+        return redirect("admin:cases_importbatch_change", batch.pk)
+
+    def template_csv_view(self, request):
+        self._require(request, "cases.add_importbatch")
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="foi-return-template.csv"'
+        csv.writer(response).writerow([column.name for column in COLUMNS])
+        return response
+
+    def template_xlsx_view(self, request):
+        self._require(request, "cases.add_importbatch")
+        import openpyxl
+        from openpyxl.styles import Font
+
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.title = "Return"
+        sheet.append([column.name for column in COLUMNS])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        guide = workbook.create_sheet("Columns")
+        guide.append(["column", "required", "what it holds", "accepted values"])
+        for cell in guide[1]:
+            cell.font = Font(bold=True)
+        for column in COLUMNS:
+            guide.append([column.name, "yes" if column.required else "no", column.help, column.accepted])
+        guide.append([])
+        guide.append(["Only the first sheet is imported. The full guide: docs/importing.md."])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = 'attachment; filename="foi-return-template.xlsx"'
+        return response
+
+    # Rolling back
+
+    def rollback_view(self, request, pk: int):
+        self._require(request, "cases.rollback_importbatch")
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        change_url = reverse("admin:cases_importbatch_change", args=[batch.pk])
+        if batch.state == ImportBatch.State.ROLLED_BACK:
+            messages.info(request, f"Import {batch.pk} was already rolled back.")
+            return redirect(change_url)
+        approved = batch.returns.public().count()
+        blocked = approved and not _can_approve(request)
+        if request.method == "POST":
+            if blocked:
+                messages.error(
+                    request,
+                    f"Import {batch.pk} holds {approved} approved (public) "
+                    f"return{'s' if approved != 1 else ''}: only a reviewer can roll it back.",
+                )
+                return redirect(change_url)
+            try:
+                counts = import_batch_rollback(batch=batch, user=request.user)
+            except ImportRefused as error:
+                messages.error(request, str(error))
+                return redirect(change_url)
+            messages.success(
+                request,
+                f"Rolled back import {batch.pk}: deleted {counts['returns']} returns, {counts['lines']} case "
+                f"lines and {counts['sources']} sources it created. The history keeps what they were.",
+            )
+            return redirect(change_url)
+        return TemplateResponse(
+            request,
+            "admin/cases/importbatch/rollback.html",
+            self._context(
+                request,
+                title=f"Roll back import {batch.pk}?",
+                batch=batch,
+                original=batch,
+                returns=batch.returns.select_related("force").annotate(people=Sum("lines__count")),
+                approved=approved,
+                blocked=blocked,
+            ),
+        )

@@ -6,11 +6,35 @@ another category. Counts are people (or incidents, where a study counts those: s
 FoiRequest.counting_unit), never a placeholder.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Sum
+from simple_history.models import HistoricalRecords
 
-from forces.models import Force
+from forces.models import AuditedChange, Force
+
+
+class AuditedCasesChange(AuditedChange):
+    """The columns every history row of a cases model carries: how, and in which import batch."""
+
+    import_batch = models.ForeignKey(
+        "cases.ImportBatch",
+        null=True,
+        blank=True,
+        # A history row outlives anything it mentions, so it holds the batch loosely.
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+def history(**options) -> HistoricalRecords:
+    return HistoricalRecords(bases=[AuditedCasesChange], **options)
 
 
 class Role(models.TextChoices):
@@ -81,6 +105,16 @@ class Source(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     published_on = models.DateField(null=True, blank=True, help_text="Blank: not stated.")
     notes = models.TextField(blank=True)
+    import_batch = models.ForeignKey(
+        "cases.ImportBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sources",
+        help_text="The spreadsheet import that created this source, if any.",
+    )
+
+    history = history()
 
     class Meta:
         ordering = ["publisher", "title"]
@@ -116,6 +150,8 @@ class FoiRequest(models.Model):
     sources = models.ManyToManyField(Source, related_name="requests", blank=True)
     notes = models.TextField(blank=True)
 
+    history = history(m2m_fields=[sources])
+
     class Meta:
         ordering = ["period_start", "slug"]
         verbose_name = "FOI request"
@@ -125,17 +161,20 @@ class FoiRequest(models.Model):
                 | Q(period_start__isnull=True)
                 | Q(period_end__isnull=True),
                 name="request_period_start_before_end",
+                violation_error_message="The period must end on or after its start: check the two dates.",
             ),
             models.CheckConstraint(
                 condition=Q(period_start__isnull=True, period_end__isnull=True)
                 | Q(period_start__isnull=False, period_end__isnull=False),
                 name="request_period_both_or_neither",
+                violation_error_message="Give both the start and the end of the period, or neither.",
             ),
             models.CheckConstraint(
                 condition=Q(forces_answered__lte=F("forces_asked"))
                 | Q(forces_answered__isnull=True)
                 | Q(forces_asked__isnull=True),
                 name="request_answered_not_more_than_asked",
+                violation_error_message="More forces cannot answer than were asked: check both numbers.",
             ),
         ]
 
@@ -144,18 +183,86 @@ class FoiRequest(models.Model):
 
     def clean(self):
         if self.period_start and self.period_end and self.period_start > self.period_end:
-            raise ValidationError({"period_end": "The period must end on or after its start."})
+            raise ValidationError(
+                {"period_end": "The period must end on or after its start: check the two dates."}
+            )
         if bool(self.period_start) != bool(self.period_end):
-            raise ValidationError("Give both the start and end of the period, or neither.")
+            missing = "period_end" if self.period_start else "period_start"
+            raise ValidationError({missing: "Give both the start and the end of the period, or neither."})
         if self.forces_asked is not None and self.forces_answered is not None:
             if self.forces_answered > self.forces_asked:
-                raise ValidationError({"forces_answered": "More forces cannot answer than were asked."})
+                raise ValidationError(
+                    {"forces_answered": "More forces cannot answer than were asked: check both numbers."}
+                )
+
+
+class ImportBatch(models.Model):
+    """One spreadsheet imported into one request: what it created can be viewed and rolled back whole."""
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", "Admin upload"
+        COMMAND = "command", "import_foi_return command"
+
+    class State(models.TextChoices):
+        IMPORTED = "imported", "Imported"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+
+    request = models.ForeignKey(FoiRequest, on_delete=models.PROTECT, related_name="import_batches")
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField("file SHA-256", max_length=64)
+    file_size = models.PositiveIntegerField(help_text="Bytes.")
+    rows = models.PositiveIntegerField(help_text="Data rows in the file.")
+    via = models.CharField(max_length=10, choices=Via.choices)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    imported_at = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IMPORTED)
+    rolled_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["-imported_at"]
+        verbose_name = "import batch"
+        verbose_name_plural = "import batches"
+        permissions = [("rollback_importbatch", "Can roll back an import batch")]
+        constraints = [
+            # The same file imported twice would double its cases; once rolled back it may return.
+            models.UniqueConstraint(
+                fields=["file_sha256"], condition=Q(state="imported"), name="import_file_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="imported", rolled_back_at__isnull=True)
+                | Q(state="rolled_back", rolled_back_at__isnull=False),
+                name="import_rolled_back_has_a_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}: {self.file_name}"
+
+
+EXEMPTION_ONLY_WHEN_REFUSED = (
+    "Only a refused return has an exemption: set the status to Refused, or clear the exemption."
+)
+
+
+class ReviewState(models.TextChoices):
+    DRAFT = "draft", "Draft (not public)"
+    APPROVED = "approved", "Approved for publication"
 
 
 class FoiReturnQuerySet(models.QuerySet):
     def public(self):
-        """Returns whose figures may be shown on public pages and in exports."""
-        return self
+        """Returns whose figures may be shown on public pages and in exports: approved ones only."""
+        return self.filter(review_state=ReviewState.APPROVED)
+
+    def drafts(self):
+        return self.filter(review_state=ReviewState.DRAFT)
 
 
 class FoiReturn(models.Model):
@@ -194,28 +301,64 @@ class FoiReturn(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices)
     exemption = models.CharField(max_length=12, choices=Exemption.choices, blank=True)
     received_on = models.DateField(null=True, blank=True)
+    reported_total = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The total the reply itself states, to check the lines against. "
+        "Blank: not stated (or held as reported figures).",
+    )
     sources = models.ManyToManyField(Source, related_name="foi_returns", blank=True)
     notes = models.TextField(blank=True)
+    review_state = models.CharField(
+        max_length=10,
+        choices=ReviewState.choices,
+        default=ReviewState.DRAFT,
+        help_text="Only approved returns are shown on public pages and in exports.",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    import_batch = models.ForeignKey(
+        ImportBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="returns",
+        help_text="The spreadsheet import that created this return, if any.",
+    )
 
     objects = FoiReturnQuerySet.as_manager()
+    history = history(m2m_fields=[sources])
 
     class Meta:
         ordering = ["request", "force__name"]
         verbose_name = "FOI return"
+        permissions = [("approve_foireturn", "Can approve a return for publication")]
         constraints = [
             models.UniqueConstraint(
                 fields=["request", "force"],
                 condition=Q(force__isnull=False),
                 name="return_one_per_force_per_request",
+                violation_error_message="This request already has a return from this force: "
+                "edit that return instead of adding another.",
             ),
             models.UniqueConstraint(
                 fields=["request"],
                 condition=Q(force__isnull=True),
                 name="return_one_unattributed_per_request",
+                violation_error_message="This request already has a return for cases not attributed "
+                "to a force: edit that one, or choose a force.",
             ),
             models.CheckConstraint(
                 condition=Q(status="refused") | Q(exemption=""),
                 name="return_exemption_only_when_refused",
+                violation_error_message=EXEMPTION_ONLY_WHEN_REFUSED,
+            ),
+            models.CheckConstraint(
+                condition=Q(review_state="draft", approved_at__isnull=True)
+                | Q(review_state="approved", approved_at__isnull=False),
+                name="return_approved_has_a_date",
             ),
         ]
 
@@ -224,7 +367,11 @@ class FoiReturn(models.Model):
 
     def clean(self):
         if self.exemption and self.status != self.Status.REFUSED:
-            raise ValidationError({"exemption": "Only a refused return has an exemption."})
+            raise ValidationError({"exemption": EXEMPTION_ONLY_WHEN_REFUSED})
+
+    @property
+    def is_approved(self) -> bool:
+        return self.review_state == ReviewState.APPROVED
 
 
 class CaseLineQuerySet(models.QuerySet):
@@ -255,7 +402,12 @@ class CaseLine(models.Model):
         blank=True,
         help_text="Stable key of a line loaded from the reference data.",
     )
-    count = models.PositiveIntegerField(help_text="How many people (1 for an individual case).")
+    count = models.PositiveIntegerField(
+        help_text="How many people (1 for an individual case).",
+        validators=[
+            MinValueValidator(1, "A line counts at least one person: enter 1 or more, or delete the line.")
+        ],
+    )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.NOT_STATED)
     role_wording = models.CharField(max_length=300, blank=True)
     offence = models.CharField(max_length=30, choices=Offence.choices, default=Offence.NOT_STATED)
@@ -267,6 +419,7 @@ class CaseLine(models.Model):
     criminal_outcome = models.CharField(
         max_length=12, choices=CriminalOutcome.choices, default=CriminalOutcome.NOT_STATED
     )
+    criminal_outcome_wording = models.CharField(max_length=300, blank=True)
     period_label = models.CharField(max_length=120, blank=True)
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
@@ -280,18 +433,33 @@ class CaseLine(models.Model):
     )
     sources = models.ManyToManyField(Source, related_name="case_lines", blank=True)
     notes = models.TextField(blank=True)
+    import_batch = models.ForeignKey(
+        ImportBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lines",
+        help_text="The spreadsheet import that created this line, if any.",
+    )
 
     objects = CaseLineQuerySet.as_manager()
+    history = history(m2m_fields=[sources])
 
     class Meta:
         ordering = ["foi_return", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(count__gte=1), name="line_count_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(count__gte=1),
+                name="line_count_at_least_one",
+                violation_error_message="A line counts at least one person: enter 1 or more, "
+                "or delete the line.",
+            ),
             models.CheckConstraint(
                 condition=Q(period_start__lte=F("period_end"))
                 | Q(period_start__isnull=True)
                 | Q(period_end__isnull=True),
                 name="line_period_start_before_end",
+                violation_error_message="The period must end on or after its start: check the two dates.",
             ),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="line_role_valid"),
             models.CheckConstraint(condition=Q(offence__in=Offence.values), name="line_offence_valid"),
@@ -312,7 +480,9 @@ class CaseLine(models.Model):
 
     def clean(self):
         if self.period_start and self.period_end and self.period_start > self.period_end:
-            raise ValidationError({"period_end": "The period must end on or after its start."})
+            raise ValidationError(
+                {"period_end": "The period must end on or after its start: check the two dates."}
+            )
 
 
 class ReportedFigure(models.Model):
@@ -363,6 +533,8 @@ class ReportedFigure(models.Model):
     quote = models.TextField()
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="figures")
     notes = models.TextField(blank=True)
+
+    history = history()
 
     class Meta:
         ordering = ["request", "force__name", "metric", "id"]

@@ -1,4 +1,4 @@
-"""Writes to cases: loading the published reference data (and, later, imports)."""
+"""Writes to cases: loading the published reference data, approving returns, importing spreadsheets."""
 
 import hashlib
 import re
@@ -6,16 +6,22 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
+from cases.audit import audit
+from cases.imports import ImportPlan
 from cases.models import (
     CaseLine,
     CriminalOutcome,
     FoiRequest,
     FoiReturn,
+    ImportBatch,
     Offence,
     Outcome,
     ReportedFigure,
+    ReviewState,
     Role,
     Source,
     System,
@@ -118,6 +124,11 @@ def _metric(recorded: str, where: str) -> tuple[str, str]:
 @transaction.atomic
 def reference_data_load(*, fixtures_dir: Path) -> LoadReport:
     """Load the published reference data; all or nothing, and idempotent."""
+    with audit(via="loader"):
+        return _reference_data_load(fixtures_dir)
+
+
+def _reference_data_load(fixtures_dir: Path) -> LoadReport:
     report = LoadReport()
     reference = fixtures_dir / "reference"
     curation = fixtures_dir / "curation"
@@ -175,16 +186,19 @@ def reference_data_load(*, fixtures_dir: Path) -> LoadReport:
         where = f"returns.csv line {n}"
         if row["request"] not in requests:
             raise ReferenceDataError(f"{where}: unknown request {row['request']!r}.")
-        foi_return, outcome = upsert(
-            FoiReturn,
-            {"request": requests[row["request"]], "force": _force(row["force"], forces, where)},
-            {
-                "status": _choice(row["status"], FoiReturn.Status, where),
-                "exemption": row["exemption"] and _choice(row["exemption"], FoiReturn.Exemption, where),
-                "received_on": _date(row["received_on"]),
-                "notes": row["notes"],
-            },
-        )
+        lookup = {"request": requests[row["request"]], "force": _force(row["force"], forces, where)}
+        values = {
+            "status": _choice(row["status"], FoiReturn.Status, where),
+            "exemption": row["exemption"] and _choice(row["exemption"], FoiReturn.Exemption, where),
+            "received_on": _date(row["received_on"]),
+            "notes": row["notes"],
+        }
+        if not FoiReturn.objects.filter(**lookup).exists():
+            # Published reference data is public from the start. Later runs leave the review
+            # state alone, so a reviewer's decision to withdraw a return stands (and a second
+            # run still changes nothing).
+            values |= {"review_state": ReviewState.APPROVED, "approved_at": timezone.now()}
+        foi_return, outcome = upsert(FoiReturn, lookup, values)
         if _set_sources(foi_return, _sources(row["source_urls"], sources, where)) and outcome == "unchanged":
             outcome = "updated"
         report("returns", outcome)
@@ -293,3 +307,180 @@ def _figures_load(reference, requests, request_by_dataset, forces, sources, repo
         report("reported figures", outcome)
     stale = ReportedFigure.objects.exclude(reference__in=references)
     report("reported figures", "deleted", stale.delete()[0])
+
+
+# Spreadsheet imports, rollbacks and review
+
+
+class ImportRefused(Exception):
+    """An import that must not be written (its file was imported already, or the data moved)."""
+
+
+def _already_imported_message(batch: ImportBatch) -> str:
+    by = f", by {batch.imported_by}" if batch.imported_by else ""
+    when = timezone.localtime(batch.imported_at).strftime("%-d %B %Y %H:%M")
+    return (
+        f"This file was already imported (import {batch.pk}, {when}{by}). Nothing was written. "
+        f"To import it again, roll back import {batch.pk} first."
+    )
+
+
+def import_duplicate_check(*, sha256: str) -> None:
+    """Refuse a file whose exact bytes were imported before and not rolled back."""
+    batch = ImportBatch.objects.filter(file_sha256=sha256, state=ImportBatch.State.IMPORTED).first()
+    if batch is not None:
+        raise ImportRefused(_already_imported_message(batch))
+
+
+def foi_return_import(
+    *, plan: ImportPlan, user=None, via: str = ImportBatch.Via.ADMIN, progress=None
+) -> ImportBatch:
+    """Write a checked import plan as one batch of draft returns and lines; all or nothing.
+
+    Raises ImportRefused if the file was imported already or the database no longer allows the
+    plan (another change got there first); nothing is written then.
+    """
+    if plan.errors:
+        raise ImportRefused("The file has row errors; nothing was written.")
+    spreadsheet = plan.spreadsheet
+    try:
+        with transaction.atomic():
+            import_duplicate_check(sha256=spreadsheet.sha256)
+            batch = ImportBatch.objects.create(
+                request=plan.foi_request,
+                file_name=spreadsheet.name[: ImportBatch._meta.get_field("file_name").max_length],
+                file_sha256=spreadsheet.sha256,
+                file_size=spreadsheet.size,
+                rows=len(spreadsheet.rows),
+                via=via,
+                imported_by=user if user is not None and user.pk else None,
+                imported_at=timezone.now(),
+            )
+            with audit(via="import", import_batch=batch, user=user):
+                _plan_write(plan, batch, progress)
+    except IntegrityError as error:
+        duplicate = ImportBatch.objects.filter(
+            file_sha256=spreadsheet.sha256, state=ImportBatch.State.IMPORTED
+        ).first()
+        if duplicate is not None:
+            raise ImportRefused(_already_imported_message(duplicate)) from error
+        raise ImportRefused(
+            "Nothing was written: the request's returns changed while the file was being imported. "
+            "Check them in the admin and import the file again."
+        ) from error
+    return batch
+
+
+def _plan_write(plan: ImportPlan, batch: ImportBatch, progress) -> None:
+    sources = {source.url: source for source in Source.objects.filter(url__in=_plan_urls(plan))}
+    for url in _plan_urls(plan):
+        if url not in sources:
+            planned = next(r for r in plan.returns if url in r.source_urls)
+            sources[url] = Source.objects.create(
+                url=url,
+                title=f"Reply from {planned.force_name} to “{plan.foi_request.title}”"[:300],
+                publisher=planned.force.name if planned.force else "Not stated",
+                kind=Source.Kind.FOI_RESPONSE,
+                notes=f"Created by import {batch.pk} ({batch.file_name}).",
+                import_batch=batch,
+            )
+    done, total = 0, plan.lines
+    for planned in plan.returns:
+        foi_return = FoiReturn(
+            request=plan.foi_request,
+            force=planned.force,
+            status=planned.values.get("status", FoiReturn.Status.ANSWERED),
+            exemption=planned.values.get("exemption", ""),
+            received_on=planned.values.get("received_on"),
+            reported_total=planned.values.get("reported_total"),
+            import_batch=batch,
+        )
+        foi_return.save()
+        if planned.source_urls:
+            foi_return.sources.set([sources[url] for url in planned.source_urls])
+        for planned_line in planned.lines:
+            line = CaseLine.objects.create(foi_return=foi_return, import_batch=batch, **planned_line.values)
+            if planned_line.source_urls:
+                line.sources.set([sources[url] for url in planned_line.source_urls])
+            done += 1
+            if progress:
+                progress(done, total)
+
+
+def _plan_urls(plan: ImportPlan) -> list[str]:
+    urls = []
+    for planned in plan.returns:
+        urls += [url for url in planned.source_urls if url not in urls]
+    return urls
+
+
+@transaction.atomic
+def import_batch_rollback(*, batch: ImportBatch, user=None) -> dict[str, int]:
+    """Undo one import: delete the returns, lines and sources it created, as one unit.
+
+    Lines added to the batch's returns since go with them. A source the import created that
+    something else now cites is kept. Every deletion leaves a history row naming the batch.
+    """
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.state == ImportBatch.State.ROLLED_BACK:
+        raise ImportRefused(f"Import {batch.pk} was already rolled back.")
+    counts = {"returns": 0, "lines": 0, "sources": 0}
+    with audit(via="rollback", import_batch=batch, user=user):
+        counts["lines"] = CaseLine.objects.filter(
+            Q(import_batch=batch) | Q(foi_return__import_batch=batch)
+        ).count()
+        for line in CaseLine.objects.filter(Q(import_batch=batch) | Q(foi_return__import_batch=batch)):
+            line.delete()
+        for foi_return in FoiReturn.objects.filter(import_batch=batch):
+            foi_return.delete()
+            counts["returns"] += 1
+        for source in Source.objects.filter(import_batch=batch):
+            cited = (
+                source.requests.exists()
+                or source.foi_returns.exists()
+                or source.case_lines.exists()
+                or source.figures.exists()
+            )
+            if cited:
+                source.import_batch = None
+                source.save(update_fields=["import_batch"])
+            else:
+                source.delete()
+                counts["sources"] += 1
+        batch.state = ImportBatch.State.ROLLED_BACK
+        batch.rolled_back_by = user if user is not None and user.pk else None
+        batch.rolled_back_at = timezone.now()
+        batch.save()
+    return counts
+
+
+@transaction.atomic
+def foi_returns_approve(*, foi_returns, user) -> int:
+    """Approve draft returns for publication; returns how many changed."""
+    approved = 0
+    with audit(via="review", user=user):
+        for foi_return in foi_returns.select_for_update().filter(review_state=ReviewState.DRAFT):
+            foi_return.review_state = ReviewState.APPROVED
+            foi_return.approved_by = user
+            foi_return.approved_at = timezone.now()
+            foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
+            approved += 1
+    return approved
+
+
+@transaction.atomic
+def foi_returns_withdraw(*, foi_returns, user) -> int:
+    """Take approved returns off the public pages (back to draft); returns how many changed."""
+    withdrawn = 0
+    with audit(via="review", user=user):
+        for foi_return in foi_returns.select_for_update().filter(review_state=ReviewState.APPROVED):
+            foi_return_to_draft(foi_return)
+            foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
+            withdrawn += 1
+    return withdrawn
+
+
+def foi_return_to_draft(foi_return: FoiReturn) -> None:
+    foi_return.review_state = ReviewState.DRAFT
+    foi_return.approved_by = None
+    foi_return.approved_at = None

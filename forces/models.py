@@ -2,6 +2,24 @@
 
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class AuditedChange(models.Model):
+    """The column every history row carries besides who and when: how the change was made."""
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        IMPORT = "import", "Spreadsheet import"
+        ROLLBACK = "rollback", "Rollback of an import"
+        REVIEW = "review", "Review"
+        LOADER = "loader", "Reference-data loader"
+        SHELL = "shell", "Shell or script"
+
+    via = models.CharField(max_length=10, choices=Via.choices, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class Force(models.Model):
@@ -19,6 +37,8 @@ class Force(models.Model):
     ons_code = models.CharField("ONS code", max_length=9, blank=True)
     data_police_uk_id = models.CharField("data.police.uk id", max_length=60, blank=True)
     source_note = models.TextField(help_text="Where each attribute of this force was read.")
+
+    history = HistoricalRecords(bases=[AuditedChange])
 
     class Meta:
         ordering = ["name"]
@@ -65,6 +85,8 @@ class WorkforceSnapshot(models.Model):
     region_in_source = models.CharField(max_length=60, blank=True)
     source = models.TextField(help_text="The published table this row was read from.")
     notes = models.TextField(blank=True)
+
+    history = HistoricalRecords(bases=[AuditedChange])
 
     class Meta:
         ordering = ["force__name", "date", "measure"]
