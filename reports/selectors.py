@@ -8,12 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Prefetch, Q, Sum
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from cases.models import FoiRequest, FoiReturn, Outcome, ReportedFigure, Source
+from cases.models import CaseLine, FoiRequest, FoiReturn, Outcome, ReportedFigure, Source
 from forces.models import Force, WorkforceSnapshot
+from reports import charts
+from reports.filters import CODED_FILTERS, PRESENTATION_PARAMS, CaseLineFilter, not_stated_in
 
 NOT_STATED = "not stated"
 
@@ -25,7 +26,8 @@ class ReportedValue:
     value: int | None
     qualifier: str
     sources: list[Source]
-    disagreement: str = ""
+    disagreement: str = ""  # different sources give different numbers
+    parts: str = ""  # one source gives the number in parts (by role, say) that add up
 
     @property
     def display(self) -> str:
@@ -48,6 +50,7 @@ class ForceRow:
     sources: list[Source]
     workforce: WorkforceSnapshot | None = None
     reported_total: ReportedValue | None = None
+    foi_request: FoiRequest | None = None
 
     @property
     def name(self) -> str:
@@ -137,57 +140,103 @@ def _outcome_sums() -> dict:
     }
 
 
+def _per_source(period_figures: list[ReportedFigure]) -> dict:
+    """What each source says for one period: one value, or parts that add up.
+
+    A source repeating one number (The Register names the Met's CRIS dismissal twice) says it
+    once. A source giving several numbers for the same measure gives parts of it (Dorset: 7
+    officers, 11 staff): they add up, and the parts are spelled out.
+    """
+    by_source = defaultdict(list)
+    for figure in period_figures:
+        if figure.value is not None:
+            by_source[figure.source].append(figure)
+    said = {}
+    for source, found in by_source.items():
+        values = {f.value for f in found}
+        qualifier = next(
+            (f.qualifier for f in found if f.qualifier != ReportedFigure.Qualifier.EXACT),
+            ReportedFigure.Qualifier.EXACT,
+        )
+        if len(values) == 1:
+            said[source] = (values.pop(), qualifier, "")
+        else:
+            parts = " + ".join(f"{f.value_display} {f.role_wording}".strip() for f in found)
+            said[source] = (sum(f.value for f in found), qualifier, f"{parts} ({source.publisher})")
+    return said
+
+
 def reported_value(figures: list[ReportedFigure]) -> ReportedValue | None:
     """Combine the figures several sources give for one metric and scope.
 
-    Figures for different sub-periods (Cleveland's FY2017/18 and FY2018/19) add up; within a
-    period the sources must agree, and where they do not the value is withheld and the
-    disagreement is spelled out, never settled silently.
+    Figures for different sub-periods (Cleveland's FY2017/18 and FY2018/19) add up. Within a
+    period the sources must agree; where they give different numbers the value is withheld and
+    the disagreement spelled out, never settled silently. Where they differ only in how exact
+    they are ("over 70" against "70") the number is kept, qualified, and the difference shown.
     """
     if not figures:
         return None
     by_period = defaultdict(list)
     for figure in figures:
         by_period[figure.period_label].append(figure)
-    total, qualifier, disagreements, sources = 0, ReportedFigure.Qualifier.EXACT, [], []
+    sources = []
+    for figure in figures:
+        if figure.source not in sources:
+            sources.append(figure.source)
+    total, qualifier, notes, parts = 0, ReportedFigure.Qualifier.EXACT, [], []
     for period, period_figures in by_period.items():
-        values = {(f.value, f.qualifier) for f in period_figures if f.value is not None}
-        for f in period_figures:
-            if f.source not in sources:
-                sources.append(f.source)
-        if not values:
+        said = _per_source(period_figures)
+        if not said:
             return ReportedValue(None, ReportedFigure.Qualifier.NO_NUMBER, sources)
-        if len(values) > 1:
-            said = "; ".join(
-                f"{f.value_display} ({f.source.publisher})" for f in period_figures if f.value is not None
+        parts.extend(f"{period}: {in_parts}" for _, _, in_parts in said.values() if in_parts)
+        numbers = {value for value, _, _ in said.values()}
+        qualifiers = {q for _, q, _ in said.values()}
+        if len(numbers) > 1 or len(qualifiers) > 1:
+            differ = "; ".join(
+                f"{ReportedFigure(value=value, qualifier=q).value_display} ({source.publisher})"
+                for source, (value, q, _) in said.items()
             )
-            disagreements.append(f"{period}: {said}")
-            # The sources differ only in how exact they are ("over 70" vs "70"): keep the
-            # number, qualified, and say so.
-            numbers = {v for v, _ in values}
+            notes.append(f"{period}: {differ}")
             if len(numbers) > 1:
                 return ReportedValue(
-                    None, ReportedFigure.Qualifier.NO_NUMBER, sources, "; ".join(disagreements)
+                    None, ReportedFigure.Qualifier.NO_NUMBER, sources, "; ".join(notes), "; ".join(parts)
                 )
-            qualifier = ReportedFigure.Qualifier.AT_LEAST
-        value, single_qualifier = next(iter(values))
+        value = numbers.pop()
         total += value
-        if single_qualifier != ReportedFigure.Qualifier.EXACT:
-            qualifier = single_qualifier
-    return ReportedValue(total, qualifier, sources, "; ".join(disagreements))
+        if qualifiers != {ReportedFigure.Qualifier.EXACT}:
+            qualifier = next(q for q in qualifiers if q != ReportedFigure.Qualifier.EXACT)
+    return ReportedValue(total, qualifier, sources, "; ".join(notes), "; ".join(parts))
+
+
+# A workforce snapshot further than this from a study's period is no basis for a rate.
+WORKFORCE_MAX_DISTANCE_DAYS = 2 * 366
+
+
+def _nearest(snapshots: list[WorkforceSnapshot], when) -> WorkforceSnapshot | None:
+    if when is None or not snapshots:
+        return None
+    best = min(snapshots, key=lambda s: (abs((s.date - when).days), s.date))
+    return best if abs((best.date - when).days) <= WORKFORCE_MAX_DISTANCE_DAYS else None
+
+
+def _headcounts(force_ids) -> dict[int, list[WorkforceSnapshot]]:
+    snapshots = defaultdict(list)
+    for snapshot in WorkforceSnapshot.objects.filter(
+        force_id__in=force_ids, measure=WorkforceSnapshot.Measure.HEADCOUNT
+    ):
+        snapshots[snapshot.force_id].append(snapshot)
+    return snapshots
 
 
 def _nearest_workforce(foi_request: FoiRequest, force_ids: list[int]) -> dict[int, WorkforceSnapshot]:
     """Each force's headcount snapshot nearest the end of the request's period (one query)."""
     if foi_request.period_end is None or not force_ids:
         return {}
-    snapshots = (
-        WorkforceSnapshot.objects.filter(force_id__in=force_ids, measure=WorkforceSnapshot.Measure.HEADCOUNT)
-        .annotate(distance=RawSQL("abs(date - %s)", [foi_request.period_end]))
-        .order_by("force_id", "distance", "date")
-        .distinct("force_id")
-    )
-    return {s.force_id: s for s in snapshots}
+    nearest = {
+        force_id: _nearest(found, foi_request.period_end)
+        for force_id, found in _headcounts(force_ids).items()
+    }
+    return {force_id: snapshot for force_id, snapshot in nearest.items() if snapshot}
 
 
 def request_force_table(*, foi_request: FoiRequest) -> ForceTable:
@@ -229,6 +278,7 @@ def request_force_table(*, foi_request: FoiRequest) -> ForceTable:
             sources=list(foi_return.sources.all()),
             workforce=workforce.get(foi_return.force_id),
             reported_total=reported_total,
+            foi_request=foi_request,
         )
         if foi_return.force_id is None:
             unattributed = row
@@ -292,3 +342,481 @@ def studies_overview() -> list[dict]:
         )
         overview.append({"request": foi_request, "headline": headline})
     return overview
+
+
+# --- The dashboard: everything below reads through the one FilterSet --------------------------
+
+
+class BadFilter(Exception):
+    """The query string holds a value a filter does not accept, or a parameter that is no filter."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def _accepted(field) -> str:
+    """The values a filter's field accepts, as they are written in a query string."""
+    if hasattr(field, "queryset"):
+        return ", ".join(str(v) for v in field.queryset.values_list(field.to_field_name or "pk", flat=True))
+    choices = getattr(field, "choices", None)
+    if choices is None:
+        return ""
+    # Iterated, not tested for truth: django-filter's iterator cannot take len() of callable choices.
+    return ", ".join(str(value) for value, _ in choices if value != "")
+
+
+def filtered_lines(*, params) -> tuple[QuerySet, CaseLineFilter]:
+    """Public case lines matching the filters in `params` (a QueryDict), or BadFilter."""
+    filterset = CaseLineFilter(params, queryset=CaseLine.objects.public())
+    unknown = sorted(set(params) - set(filterset.filters) - PRESENTATION_PARAMS)
+    messages = [f"'{name}' is not a filter. Filters: {', '.join(filterset.filters)}." for name in unknown]
+    if not filterset.is_valid():
+        for name, errors in filterset.form.errors.items():
+            if name == "__all__":
+                messages.extend(errors)
+                continue
+            field = filterset.form.fields[name]
+            accepted = _accepted(field)
+            detail = f" Accepted values: {accepted}." if accepted else ""
+            messages.extend(f"{field.label} ('{name}'): {error}{detail}" for error in errors)
+    if messages:
+        raise BadFilter(messages)
+    return filterset.qs, filterset
+
+
+def _active(filterset) -> set[str]:
+    return {name for name, value in filterset.form.cleaned_data.items() if value not in (None, "", [])}
+
+
+@dataclass
+class DashboardRow:
+    """One force's (or the unattributed part's) matching cases in one study."""
+
+    foi_request: FoiRequest
+    force: Force | None
+    cases: int
+    officers: int
+    staff: int
+    role_not_stated: int
+    dismissed: int
+    resigned: int
+    other_stated: int
+    outcome_not_stated: int
+    total_known: bool
+    sources: list = field(default_factory=list)
+    workforce: WorkforceSnapshot | None = None
+
+    name = ForceRow.name
+    rate = ForceRow.rate
+    outcome_cell = ForceRow.outcome_cell
+    dismissed_cell = ForceRow.dismissed_cell
+    resigned_cell = ForceRow.resigned_cell
+    other_stated_cell = ForceRow.other_stated_cell
+
+    def role_cell(self, count: int) -> int | None:
+        """A count of a stated role; None ("—") when it is 0 only because roles are unstated."""
+        if count == 0 and (self.role_not_stated or not self.total_known):
+            return None
+        return count
+
+    @property
+    def officers_cell(self):
+        return self.role_cell(self.officers)
+
+    @property
+    def staff_cell(self):
+        return self.role_cell(self.staff)
+
+    @property
+    def sort_key(self) -> dict:
+        return {
+            "force": self.name,
+            "study": self.foi_request.title,
+            "cases": self.cases,
+            "officers": self.officers,
+            "staff": self.staff,
+            "dismissed": self.dismissed,
+            "resigned": self.resigned,
+            "other": self.other_stated,
+            "not_stated": self.outcome_not_stated,
+            "rate": self.rate,
+        }
+
+
+SORT_KEYS = (
+    "force",
+    "study",
+    "cases",
+    "officers",
+    "staff",
+    "dismissed",
+    "resigned",
+    "other",
+    "not_stated",
+    "rate",
+)
+
+
+def _role_and_outcome_sums(prefix: str = "") -> dict:
+    count = f"{prefix}count"
+    stated_other = ~Q(**{f"{prefix}outcome__in": [Outcome.DISMISSED, Outcome.RESIGNED, Outcome.NOT_STATED]})
+    return {
+        "cases": Coalesce(Sum(count), 0),
+        "officers": Coalesce(Sum(count, filter=Q(**{f"{prefix}role": "officer"})), 0),
+        "staff": Coalesce(Sum(count, filter=Q(**{f"{prefix}role": "police_staff"})), 0),
+        "role_not_stated": Coalesce(Sum(count, filter=Q(**{f"{prefix}role": "not_stated"})), 0),
+        "dismissed": Coalesce(Sum(count, filter=Q(**{f"{prefix}outcome": Outcome.DISMISSED})), 0),
+        "resigned": Coalesce(Sum(count, filter=Q(**{f"{prefix}outcome": Outcome.RESIGNED})), 0),
+        "other_stated": Coalesce(Sum(count, filter=stated_other), 0),
+        "outcome_not_stated": Coalesce(Sum(count, filter=Q(**{f"{prefix}outcome": Outcome.NOT_STATED})), 0),
+    }
+
+
+def dashboard_rows(lines: QuerySet, filterset, *, sort: str = "-cases") -> list[DashboardRow]:
+    """Per force and study, the matching cases; sorted by any column (nulls last)."""
+    grouped = list(lines.order_by().values("foi_return_id").annotate(**_role_and_outcome_sums()))
+    return_ids = [g["foi_return_id"] for g in grouped]
+    returns = {
+        r.id: r
+        for r in FoiReturn.objects.filter(id__in=return_ids)
+        .select_related("force", "request")
+        .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("publisher")))
+    }
+    # A count is complete only when the force's total is published and, for each coded filter in
+    # use, none of the force's lines leaves that value unstated.
+    # Filtering *for* "not stated" counts the unstated cases themselves, exactly.
+    cleaned = filterset.form.cleaned_data
+    coded = {
+        name for name in _active(filterset) & set(CODED_FILTERS) if CODED_FILTERS[name] not in cleaned[name]
+    }
+    unknown_returns = set()
+    if coded:
+        unknown_returns = set(
+            CaseLine.objects.public()
+            .filter(foi_return_id__in=return_ids)
+            .filter(not_stated_in(coded))
+            .values_list("foi_return_id", flat=True)
+            .distinct()
+        )
+    totals_published = set(
+        ReportedFigure.objects.filter(metric__in=ReportedFigure.TOTAL_METRICS, force__isnull=False)
+        .values_list("request_id", "force_id")
+        .distinct()
+    )
+    snapshots = _headcounts({r.force_id for r in returns.values() if r.force_id})
+
+    rows = []
+    for group in grouped:
+        foi_return = returns[group["foi_return_id"]]
+        unattributed = foi_return.force_id is None
+        total_known = (
+            unattributed or (foi_return.request_id, foi_return.force_id) in totals_published
+        ) and foi_return.id not in unknown_returns
+        rows.append(
+            DashboardRow(
+                foi_request=foi_return.request,
+                force=foi_return.force,
+                cases=group["cases"],
+                officers=group["officers"],
+                staff=group["staff"],
+                role_not_stated=group["role_not_stated"],
+                dismissed=group["dismissed"],
+                resigned=group["resigned"],
+                other_stated=group["other_stated"],
+                outcome_not_stated=group["outcome_not_stated"],
+                total_known=total_known,
+                sources=list(foi_return.sources.all()),
+                workforce=None
+                if unattributed
+                else _nearest(snapshots[foi_return.force_id], foi_return.request.period_end),
+            )
+        )
+    return sort_rows(rows, sort)
+
+
+def sort_rows(rows: list[DashboardRow], sort: str) -> list[DashboardRow]:
+    key = sort.lstrip("-")
+    if key not in SORT_KEYS:
+        raise BadFilter(
+            [
+                f"Sort ('sort'): '{sort}' is not a column. Accepted values: "
+                + ", ".join(f"{k}, -{k}" for k in SORT_KEYS)
+                + "."
+            ]
+        )
+    descending = sort.startswith("-")
+    present = [r for r in rows if r.sort_key[key] is not None]
+    missing = [r for r in rows if r.sort_key[key] is None]
+    # Ties keep a stable, readable order: by force name, then study.
+    present.sort(key=lambda r: (r.name, r.foi_request.title))
+    present.sort(key=lambda r: r.sort_key[key], reverse=descending)
+    missing.sort(key=lambda r: (r.name, r.foi_request.title))
+    return present + missing  # "—" sorts last whichever way, never as if it were 0
+
+
+def headline(lines: QuerySet) -> dict:
+    figures = lines.aggregate(
+        **_role_and_outcome_sums(),
+        named_forces=Count("foi_return__force", distinct=True),
+        studies=Count("foi_return__request", distinct=True),
+        unattributed=Coalesce(Sum("count", filter=Q(foi_return__force__isnull=True)), 0),
+    )
+    return figures
+
+
+def breakdown(lines: QuerySet, dimension: str, choices) -> list[dict]:
+    """Cases per value of one coded dimension, every value with cases, labelled."""
+    labels = dict(choices)
+    rows = (
+        lines.order_by()
+        .values(dimension)
+        .annotate(cases=Sum("count"), forces=Count("foi_return__force", distinct=True))
+        .order_by("-cases", dimension)
+    )
+    return [
+        {
+            "code": row[dimension],
+            "label": labels.get(row[dimension], row[dimension]),
+            "cases": row["cases"],
+            "forces": row["forces"],
+        }
+        for row in rows
+    ]
+
+
+def outcome_by_role(lines: QuerySet) -> list[dict]:
+    return list(
+        lines.order_by().values("outcome", "role").annotate(cases=Sum("count")).order_by("outcome", "role")
+    )
+
+
+def trend(lines: QuerySet) -> list[dict]:
+    """Matching cases per study, placed at the end of the study's period."""
+    return list(
+        lines.order_by()
+        .values(
+            "foi_return__request__slug",
+            "foi_return__request__title",
+            "foi_return__request__period_end",
+            "foi_return__request__period_label",
+            "foi_return__request__counting_unit",
+        )
+        .annotate(cases=Sum("count"))
+        .order_by("foi_return__request__period_end", "foi_return__request__slug")
+    )
+
+
+FACET_FIELDS = {
+    "study": ("foi_return__request__slug", "foi_return__request__title"),
+    "region": ("foi_return__force__region", None),
+    "country": ("foi_return__force__country", None),
+    "force": ("foi_return__force__slug", "foi_return__force__name"),
+    "role": ("role", None),
+    "offence": ("offence", None),
+    "system": ("system", None),
+    "outcome": ("outcome", None),
+    "criminal_outcome": ("criminal_outcome", None),
+}
+
+
+def facets(*, params, filterset) -> dict[str, list[dict]]:
+    """For each filter, the cases per option under all the *other* filters in use.
+
+    Counting against the other filters lets an analyst see where the data is before clicking,
+    including options beside the ones already chosen. Lines with no force count under "not
+    stated"; each facet's counts add up to the cases that match the other filters.
+    """
+    result = {}
+    for name, (value_path, label_path) in FACET_FIELDS.items():
+        others = params.copy()
+        others.pop(name, None)
+        for presentation in PRESENTATION_PARAMS:
+            others.pop(presentation, None)
+        queryset = CaseLineFilter(others, queryset=CaseLine.objects.public()).qs
+        labels = dict(filterset.filters[name].field.choices) if name in CODED_FILTERS else {}
+        paths = [value_path] + ([label_path] if label_path else [])
+        selected = {str(v) for v in params.getlist(name)}
+        options = []
+        for row in (
+            queryset.order_by().values(*paths).annotate(cases=Sum("count")).order_by("-cases", value_path)
+        ):
+            value = row[value_path]
+            label = row[label_path] if label_path else labels.get(value, value)
+            options.append(
+                {
+                    "value": value if value not in (None, "") else "",
+                    "label": label if value not in (None, "") else NOT_STATED.capitalize(),
+                    "cases": row["cases"],
+                    "selected": str(value) in selected,
+                }
+            )
+        result[name] = options
+    return result
+
+
+# --- Force, request and methodology pages ----------------------------------------------------
+
+
+def force_list() -> list[Force]:
+    public_lines = Q(foi_returns__in=FoiReturn.objects.public())
+    return list(
+        Force.objects.annotate(
+            cases_held=Sum("foi_returns__lines__count", filter=public_lines),
+            studies=Count(
+                "foi_returns__request",
+                filter=public_lines & Q(foi_returns__lines__isnull=False),
+                distinct=True,
+            ),
+        ).order_by("name")
+    )
+
+
+def force_profile(*, force: Force) -> dict:
+    """A force's figures in every study, its answer to each request, its workforce and sources."""
+    returns = list(
+        FoiReturn.objects.public()
+        .filter(force=force)
+        .select_related("request")
+        .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("publisher")))
+        .annotate(**_role_and_outcome_sums("lines__"))
+        .order_by(F("request__period_end").desc(nulls_last=True), "request__slug")
+    )
+    figures = list(
+        ReportedFigure.objects.filter(force=force)
+        .select_related("request", "source")
+        .order_by(F("request__period_end").desc(nulls_last=True), "metric", "id")
+    )
+    totals = defaultdict(list)
+    figures_by_request = defaultdict(list)
+    for figure in figures:
+        figures_by_request[figure.request_id].append(figure)
+        if figure.metric in ReportedFigure.TOTAL_METRICS:
+            totals[figure.request_id].append(figure)
+    workforce = list(force.workforce.order_by("-date", "measure"))
+    headcounts = [w for w in workforce if w.measure == WorkforceSnapshot.Measure.HEADCOUNT]
+    rows = []
+    for foi_return in returns:
+        if not foi_return.cases:
+            continue
+        rows.append(
+            DashboardRow(
+                foi_request=foi_return.request,
+                force=force,
+                cases=foi_return.cases,
+                officers=foi_return.officers,
+                staff=foi_return.staff,
+                role_not_stated=foi_return.role_not_stated,
+                dismissed=foi_return.dismissed,
+                resigned=foi_return.resigned,
+                other_stated=foi_return.other_stated,
+                outcome_not_stated=foi_return.outcome_not_stated,
+                total_known=bool(totals.get(foi_return.request_id)),
+                sources=list(foi_return.sources.all()),
+                workforce=_nearest(headcounts, foi_return.request.period_end),
+            )
+        )
+    # Requests where the force has published figures but no lines (Big Brother Watch 2011).
+    figure_only = [
+        {"request": found[0].request, "figures": found}
+        for request_id, found in figures_by_request.items()
+        if not any(r.foi_request.id == request_id for r in rows)
+    ]
+    sources = {s.url: s for r in returns for s in r.sources.all()}
+    sources.update({f.source.url: f.source for f in figures})
+    return {
+        "force": force,
+        "rows": rows,
+        "returns": returns,
+        "figures_by_request": {r.foi_request.id: figures_by_request.get(r.foi_request.id, []) for r in rows},
+        "figure_only": figure_only,
+        "workforce": workforce,
+        "workforce_sources": sorted({w.source for w in workforce}),
+        "sources": sorted(sources.values(), key=lambda s: (s.publisher, s.title)),
+        "chart": charts_for_force(rows),
+    }
+
+
+def charts_for_force(rows):
+    return charts.study_bar(rows)
+
+
+def request_profile(*, foi_request: FoiRequest) -> dict:
+    table = request_force_table(foi_request=foi_request)
+    returns = list(
+        FoiReturn.objects.public()
+        .filter(request=foi_request)
+        .select_related("force")
+        .prefetch_related("sources")
+        .order_by("status", "force__name")
+    )
+    by_status = defaultdict(list)
+    for foi_return in returns:
+        if foi_return.force_id:
+            by_status[foi_return.get_status_display()].append(foi_return)
+    figures = list(
+        ReportedFigure.objects.filter(request=foi_request)
+        .select_related("source", "force")
+        .order_by("force__name", "metric", "detail", "period_label", "id")
+    )
+    national = defaultdict(list)
+    by_force = defaultdict(list)
+    for figure in figures:
+        key = (figure.metric, figure.detail, figure.period_label)
+        (national[key] if figure.force_id is None else by_force[figure.force]).append(figure)
+    national_rows = [
+        {"metric": found[0], "value": reported_value(found), "figures": found} for found in national.values()
+    ]
+    named = sum(len(v) for v in by_status.values())
+    return {
+        "foi_request": foi_request,
+        "table": table,
+        "by_status": dict(sorted(by_status.items())),
+        "named_returns": named,
+        "not_named": (foi_request.forces_answered - len(by_status.get("Answered", [])))
+        if foi_request.forces_answered is not None
+        else None,
+        "national_rows": national_rows,
+        "force_figures": sorted(by_force.items(), key=lambda item: item[0].name),
+        "chart": charts.force_bar(table.rows) if table.rows else None,
+    }
+
+
+def methodology() -> dict:
+    """How wording maps to codes, and every place the sources disagree, from the data itself."""
+    public = CaseLine.objects.public()
+    mappings = {}
+    for dimension in ("offence", "system", "outcome", "role"):
+        labels = dict(CaseLine._meta.get_field(dimension).choices)
+        pairs = (
+            public.exclude(**{f"{dimension}_wording": ""})
+            .order_by()
+            .values(dimension, f"{dimension}_wording")
+            .annotate(cases=Sum("count"))
+            .order_by(dimension, f"{dimension}_wording")
+        )
+        mappings[dimension] = [
+            {"code": labels[p[dimension]], "wording": p[f"{dimension}_wording"], "cases": p["cases"]}
+            for p in pairs
+        ]
+    disagreeing_lines = list(
+        public.exclude(disagreement="")
+        .select_related("foi_return__force", "foi_return__request")
+        .order_by("foi_return__request__slug", "foi_return__force__name", "id")
+    )
+    groups = defaultdict(list)
+    for figure in ReportedFigure.objects.select_related("source", "force", "request").order_by("id"):
+        groups[
+            (figure.request_id, figure.force_id, figure.metric, figure.detail, figure.period_label)
+        ].append(figure)
+    disagreeing_figures = []
+    for found in groups.values():
+        value = reported_value(found)
+        if value is not None and value.disagreement:
+            disagreeing_figures.append({"figure": found[0], "value": value})
+    return {
+        "mappings": mappings,
+        "disagreeing_lines": disagreeing_lines,
+        "disagreeing_figures": disagreeing_figures,
+        "studies": list(FoiRequest.objects.order_by(F("period_end").desc(nulls_last=True), "slug")),
+    }

@@ -38,3 +38,49 @@ def source_links(sources):
         '<a href="{}" rel="noopener" title="{}">{}</a>',
         ((s.url, s.title, s.publisher) for s in sources),
     )
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (None removes one)."""
+    params = context["request"].GET.copy()
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value is not None:
+            params[name] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.inclusion_tag("reports/_sort_header.html", takes_context=True)
+def sort_header(context, key, label, numeric=True):
+    current = context.get("sort", "-cases")
+    active = current.lstrip("-") == key
+    descending = current.startswith("-")
+    # Numbers sort largest first on the first click; names A to Z.
+    next_sort = (key if descending else f"-{key}") if active else (f"-{key}" if numeric else key)
+    return {
+        "request": context["request"],
+        "label": label,
+        "next_sort": next_sort,
+        "numeric": numeric,
+        "aria_sort": ("descending" if descending else "ascending") if active else None,
+    }
+
+
+@register.filter
+def cases_or_at_least(row):
+    return f"{row.cases:,}" if row.total_known else f"at least {row.cases:,}"
+
+
+@register.filter
+def lookup(mapping, key):
+    return mapping.get(key, [])
+
+
+@register.filter
+def study_short(foi_request):
+    """A study named by who asked and when, short enough for a table column."""
+    if foi_request.requester:
+        return f"{foi_request.requester.split(' (')[0]}, {foi_request.period_label}"
+    return foi_request.title.split(":")[0]

@@ -1,0 +1,132 @@
+"""The one set of public filters over case lines. Every table, chart and download uses it.
+
+The query string is the permalink: ?study=…&force=…&outcome=… . A value the filter does not
+accept, or a parameter that is not a filter, is an error (400) that names the filter and what it
+accepts; nothing is ever silently ignored.
+"""
+
+import django_filters as df
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import Case, DateField, Q, TextField, Value, When
+from django.db.models.functions import Coalesce
+
+from cases.models import CaseLine, CriminalOutcome, FoiRequest, Offence, Outcome, Role, System
+from forces.models import Force
+
+YEAR_MIN, YEAR_MAX = 2000, 2100
+# Parameters that shape a page without filtering its rows.
+PRESENTATION_PARAMS = {"sort", "page"}
+
+
+def _region_choices():
+    regions = Force.objects.order_by("region").values_list("region", flat=True).distinct()
+    return [(region, region) for region in regions]
+
+
+def _country_choices():
+    countries = (
+        Force.objects.exclude(country="").order_by("country").values_list("country", flat=True).distinct()
+    )
+    return [(country, country) for country in countries]
+
+
+class CaseLineFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        year_from, year_to = cleaned.get("year_from"), cleaned.get("year_to")
+        if year_from is not None and year_to is not None and year_from > year_to:
+            self.add_error("year_to", f"The period must end on or after it starts ({year_from}).")
+        return cleaned
+
+
+class CaseLineFilter(df.FilterSet):
+    study = df.ModelMultipleChoiceFilter(
+        label="FOI request or study",
+        field_name="foi_return__request__slug",
+        to_field_name="slug",
+        queryset=FoiRequest.objects.all(),
+    )
+    year_from = df.NumberFilter(
+        label="From year", method="filter_year_from", min_value=YEAR_MIN, max_value=YEAR_MAX
+    )
+    year_to = df.NumberFilter(
+        label="To year", method="filter_year_to", min_value=YEAR_MIN, max_value=YEAR_MAX
+    )
+    force = df.ModelMultipleChoiceFilter(
+        label="Force",
+        field_name="foi_return__force__slug",
+        to_field_name="slug",
+        queryset=Force.objects.all(),
+    )
+    region = df.MultipleChoiceFilter(
+        label="Region", field_name="foi_return__force__region", choices=_region_choices
+    )
+    country = df.MultipleChoiceFilter(
+        label="Country", field_name="foi_return__force__country", choices=_country_choices
+    )
+    role = df.MultipleChoiceFilter(label="Role", choices=Role.choices)
+    offence = df.MultipleChoiceFilter(label="Offence", choices=Offence.choices)
+    system = df.MultipleChoiceFilter(label="System misused", choices=System.choices)
+    outcome = df.MultipleChoiceFilter(label="Outcome", choices=Outcome.choices)
+    criminal_outcome = df.MultipleChoiceFilter(label="Criminal outcome", choices=CriminalOutcome.choices)
+    q = df.CharFilter(label="Search wording and summaries", method="filter_search", max_length=200)
+
+    class Meta:
+        model = CaseLine
+        fields = []
+        form = CaseLineFilterForm
+
+    # A line's period is its own where the source dates it, else its request's. Lines with no
+    # period at all (undated studies) cannot match a year filter.
+    @staticmethod
+    def _period(queryset):
+        return queryset.annotate(
+            effective_start=Coalesce(
+                "period_start", "foi_return__request__period_start", output_field=DateField()
+            ),
+            effective_end=Coalesce("period_end", "foi_return__request__period_end", output_field=DateField()),
+        )
+
+    def filter_year_from(self, queryset, name, value):
+        return self._period(queryset).filter(effective_end__year__gte=int(value))
+
+    def filter_year_to(self, queryset, name, value):
+        return self._period(queryset).filter(effective_start__year__lte=int(value))
+
+    def filter_search(self, queryset, name, value):
+        if not value.strip():
+            return queryset
+        # Summaries are searched only where marked publishable: the search must not reveal
+        # that a private summary contains a word.
+        publishable_summary = Case(
+            When(summary_publishable=True, then="summary"), default=Value(""), output_field=TextField()
+        )
+        vector = SearchVector(
+            "offence_wording",
+            "outcome_wording",
+            "system_wording",
+            "role_wording",
+            publishable_summary,
+            config="english",
+        )
+        return queryset.annotate(search=vector).filter(
+            search=SearchQuery(value, search_type="websearch", config="english")
+        )
+
+
+CODED_FILTERS = {
+    "role": Role.NOT_STATED,
+    "offence": Offence.NOT_STATED,
+    "system": System.NOT_STATED,
+    "outcome": Outcome.NOT_STATED,
+    "criminal_outcome": CriminalOutcome.NOT_STATED,
+}
+
+
+def not_stated_in(filtered_fields) -> Q:
+    """Lines whose value is 'not stated' in any of the given coded dimensions."""
+    condition = Q(pk__in=[])
+    for field in filtered_fields:
+        condition |= Q(**{field: CODED_FILTERS[field]})
+    return condition
