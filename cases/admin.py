@@ -13,6 +13,7 @@ import threading
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -85,6 +86,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 @admin.register(Source)
 class SourceAdmin(HistoryAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["publisher", "title", "kind", "published_on"]
     list_filter = ["kind", "publisher"]
     search_fields = ["title", "publisher", "url"]

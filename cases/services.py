@@ -459,7 +459,8 @@ def foi_returns_approve(*, foi_returns, user) -> int:
     """Approve draft returns for publication; returns how many changed."""
     approved = 0
     with audit(via="review", user=user):
-        for foi_return in foi_returns.select_for_update().filter(review_state=ReviewState.DRAFT):
+        drafts = FoiReturn.objects.drafts().filter(pk__in=foi_returns.values("pk"))
+        for foi_return in drafts.order_by("pk").select_for_update():
             foi_return.review_state = ReviewState.APPROVED
             foi_return.approved_by = user
             foi_return.approved_at = timezone.now()
@@ -473,7 +474,8 @@ def foi_returns_withdraw(*, foi_returns, user) -> int:
     """Take approved returns off the public pages (back to draft); returns how many changed."""
     withdrawn = 0
     with audit(via="review", user=user):
-        for foi_return in foi_returns.select_for_update().filter(review_state=ReviewState.APPROVED):
+        approved = FoiReturn.objects.public().filter(pk__in=foi_returns.values("pk"))
+        for foi_return in approved.order_by("pk").select_for_update():
             foi_return_to_draft(foi_return)
             foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
             withdrawn += 1

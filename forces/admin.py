@@ -1,6 +1,17 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from forces.models import Force, WorkforceSnapshot
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Who changed what, when, before → after, and through what (the admin, the loader…)."""
+
+    object_history_list_template = "admin/history_list.html"
+    history_list_display = ["made_through"]
+
+    def made_through(self, record) -> str:
+        return record.get_via_display() or "—"
 
 
 class WorkforceInline(admin.TabularInline):
@@ -10,16 +21,17 @@ class WorkforceInline(admin.TabularInline):
 
 
 @admin.register(Force)
-class ForceAdmin(admin.ModelAdmin):
-    list_display = ["name", "short_name", "kind", "country", "region", "ons_code"]
+class ForceAdmin(HistoryAdmin):
+    list_display = ["name", "short_name", "slug", "kind", "country", "region", "ons_code"]
     list_filter = ["kind", "country", "region"]
+    # Autocomplete (returns, figures) finds a force by any of the names an import accepts.
     search_fields = ["name", "short_name", "slug", "ons_code"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [WorkforceInline]
 
 
 @admin.register(WorkforceSnapshot)
-class WorkforceSnapshotAdmin(admin.ModelAdmin):
+class WorkforceSnapshotAdmin(HistoryAdmin):
     list_display = ["force", "date", "measure", "officers", "staff", "pcsos", "total"]
     list_filter = ["measure", "date"]
     search_fields = ["force__name"]
