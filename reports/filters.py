@@ -16,7 +16,7 @@ from forces.models import Force
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 # Parameters that shape a page without filtering its rows.
-PRESENTATION_PARAMS = {"sort", "page"}
+PRESENTATION_PARAMS = {"sort", "page", "excel"}
 
 
 def _region_choices():

@@ -820,3 +820,31 @@ def methodology() -> dict:
         "disagreeing_figures": disagreeing_figures,
         "studies": list(FoiRequest.objects.order_by(F("period_end").desc(nulls_last=True), "slug")),
     }
+
+
+# --- Dataset version and the case-lines list --------------------------------------------------
+
+VERSIONED_MODELS = (Force, WorkforceSnapshot, Source, FoiRequest, FoiReturn, CaseLine, ReportedFigure)
+
+
+def dataset_version() -> str:
+    """A version that changes whenever the data changes: every create, update or delete leaves a
+    history row, so the newest history ids and date identify the data's state (one query)."""
+    from django.db import connection
+
+    union = " UNION ALL ".join(
+        f"SELECT max(history_id) AS id, max(history_date) AS at FROM {model.history.model._meta.db_table}"
+        for model in VERSIONED_MODELS
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(sum(id), 0), max(at) FROM ({union}) AS latest")
+        total, latest = cursor.fetchone()
+    return f"{latest:%Y%m%d}.{total}" if latest else "empty"
+
+
+def case_line_page(lines: QuerySet) -> QuerySet:
+    return (
+        lines.select_related("foi_return__force", "foi_return__request")
+        .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("publisher")))
+        .order_by("foi_return__force__name", "foi_return__request__slug", "id")
+    )

@@ -1,13 +1,45 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from reports import views
+
+
+class FormatConverter:
+    regex = "csv|json|xlsx"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+class CasesFormatConverter(FormatConverter):
+    regex = "csv|json|xlsx|zip"
+
+
+class DashboardTableConverter(FormatConverter):
+    regex = "|".join(views.DASHBOARD_TABLES)
+
+
+register_converter(FormatConverter, "format")
+register_converter(CasesFormatConverter, "cases_format")
+register_converter(DashboardTableConverter, "dashboard_table")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path(
+        "dashboard/<dashboard_table:table>.<format:fmt>",
+        views.dashboard_table_export,
+        name="dashboard-table-export",
+    ),
+    path("cases/", views.case_lines, name="case-lines"),
+    path("cases.<cases_format:fmt>", views.case_lines_export, name="case-lines-export"),
     path("forces/", views.force_list, name="force-list"),
+    path("forces.<format:fmt>", views.force_list_export, name="force-list-export"),
     path("forces/<slug:slug>/", views.force_detail, name="force-detail"),
     path("requests/", views.request_list, name="request-list"),
+    path("requests.<format:fmt>", views.request_list_export, name="request-list-export"),
     path("requests/<slug:slug>/", views.request_detail, name="request-detail"),
     path("methodology/", views.methodology, name="methodology"),
 ]

@@ -1,10 +1,21 @@
 """Public pages: request → FilterSet → selector → HTML (with chart JSON). Views stay thin."""
 
-from django.shortcuts import get_object_or_404, render
+import codecs
+import itertools
+import json
+import tempfile
+from decimal import Decimal
 
-from cases.models import FoiRequest, Offence, Outcome, Role, System
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import CaseLine, FoiRequest, Offence, Outcome, Role, System
 from forces.models import Force
-from reports import charts, selectors
+from reports import charts, exports, selectors
+from reports.models import ExportLog
 from reports.selectors import BadFilter
 
 HEADLINE_REQUEST = "parliament-street-2019"
@@ -89,3 +100,298 @@ def request_detail(request, slug):
 
 def methodology(request):
     return render(request, "reports/methodology.html", selectors.methodology())
+
+
+# --- The case lines and every download -------------------------------------------------------
+
+EXPORT_FORMATS = {"csv", "json", "xlsx"}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+}
+DASHBOARD_TABLES = {
+    "forces": "Cases by force and study",
+    "offences": "Cases by offence",
+    "outcomes": "Cases by outcome",
+    "roles": "Cases by role",
+    "systems": "Cases by system misused",
+}
+
+
+def case_lines(request):
+    try:
+        lines, filterset = selectors.filtered_lines(params=request.GET)
+    except BadFilter as error:
+        return _bad_filter(request, error)
+    paginator = Paginator(selectors.case_line_page(lines), 100)
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except (EmptyPage, PageNotAnInteger):
+        return _bad_filter(
+            request,
+            BadFilter(
+                [
+                    f"Page ('page'): '{request.GET.get('page')}' is not a page. "
+                    f"Accepted values: 1 to {paginator.num_pages}."
+                ]
+            ),
+        )
+    return render(
+        request,
+        "reports/case_lines.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "headline": selectors.headline(lines),
+            "facets": selectors.facets(params=request.GET, filterset=filterset),
+            "facet_labels": [(name, filterset.filters[name].label) for name in selectors.FACET_FIELDS],
+            "open_facets": set(request.GET) | {"study", "outcome"},
+        },
+    )
+
+
+def _attachment(response, request, table: str, extension: str):
+    name = exports.filename(table, request.GET, extension, today=timezone.localdate())
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _log(request, table: str, fmt: str) -> ExportLog:
+    return ExportLog.objects.create(
+        table=table,
+        format=fmt,
+        query_string=request.GET.urlencode(),
+        dataset_version=selectors.dataset_version(),
+    )
+
+
+def _logged(chunks, log: ExportLog, result: exports.CopyResult):
+    """Pass the chunks on; when the last has gone, record how many rows the file held."""
+    yield from chunks
+    ExportLog.objects.filter(pk=log.pk).update(rows=result.rows, completed=True)
+
+
+def case_lines_export(request, fmt):
+    try:
+        lines, _ = selectors.filtered_lines(params=request.GET)
+    except BadFilter as error:
+        return _bad_filter(request, error)
+    log = _log(request, "cases", fmt)
+    rows = exports.case_line_rows(lines)
+    result = exports.CopyResult()
+    if fmt == "csv":
+        chunks = exports.copy_stream(rows, csv_header=True, result=result)
+        if request.GET.get("excel"):
+            chunks = itertools.chain([codecs.BOM_UTF8], chunks)
+        response = StreamingHttpResponse(_logged(chunks, log, result), content_type=CONTENT_TYPES["csv"])
+    elif fmt == "json":
+        meta = _meta(request, log, "cases")
+        chunks = exports.json_stream(rows, meta, result)
+        response = StreamingHttpResponse(_logged(chunks, log, result), content_type=CONTENT_TYPES["json"])
+    elif fmt == "xlsx":
+        handle = tempfile.TemporaryFile()
+        result.rows = exports.xlsx_file(
+            exports.HEADER, rows.iterator(chunk_size=2000), notes=_notes(request, log), path=handle
+        )
+        ExportLog.objects.filter(pk=log.pk).update(rows=result.rows, completed=True)
+        handle.seek(0)
+        response = FileResponse(handle, content_type=CONTENT_TYPES["xlsx"])
+    else:  # zip
+        members = {
+            "DATA_DICTIONARY.md": exports.data_dictionary(),
+            "SOURCES.md": exports.sources_markdown(lines),
+            "CITATION.txt": exports.citation_text(
+                permalink=_permalink(request, "case-lines"),
+                version=log.dataset_version,
+                today=timezone.localdate(),
+            ),
+        }
+        chunks = exports.zip_stream(
+            csv_chunks=exports.copy_stream(rows, csv_header=True, result=result), members=members
+        )
+        response = StreamingHttpResponse(_logged(chunks, log, result), content_type=CONTENT_TYPES["zip"])
+    return _attachment(response, request, "cases", fmt)
+
+
+def _permalink(request, page: str) -> str:
+    query = request.GET.copy()
+    query.pop("excel", None)
+    encoded = query.urlencode()
+    return request.build_absolute_uri(reverse(page)) + (f"?{encoded}" if encoded else "")
+
+
+def _meta(request, log: ExportLog, table: str) -> dict:
+    return {
+        "title": "Misuse Tracker",
+        "table": table,
+        "dataset_version": log.dataset_version,
+        "generated_at": timezone.now().isoformat(),
+        "filters": {name: request.GET.getlist(name) for name in request.GET},
+        "permalink": _permalink(request, "case-lines" if table == "cases" else "dashboard"),
+        "columns": [{"name": c.name, "description": c.description} for c in exports.COLUMNS]
+        if table == "cases"
+        else None,
+    }
+
+
+def _notes(request, log: ExportLog) -> list[str]:
+    return [
+        "Misuse Tracker: UK police discipline for misusing force IT, from FOI figures.",
+        f"Dataset version {log.dataset_version}, downloaded {timezone.localdate().isoformat()}.",
+        f"This view: {_permalink(request, 'case-lines')}",
+        "Text cells that would start with = + - @ or a tab or line break start with an apostrophe instead.",
+        f"At most {exports.XLSX_MAX_ROWS:,} rows (Excel's limit); the CSV has every row.",
+    ]
+
+
+def _table_rows(request, table: str) -> tuple[list[str], list[list]]:
+    """A dashboard table's header and rows, through the same FilterSet and selectors as the page."""
+    lines, filterset = selectors.filtered_lines(params=request.GET)
+    if table == "forces":
+        rows = selectors.dashboard_rows(lines, filterset, sort=request.GET.get("sort", "-cases"))
+        header = [
+            "force",
+            "force_name",
+            "request",
+            "request_title",
+            "cases",
+            "cases_complete",
+            "officers",
+            "staff",
+            "dismissed",
+            "resigned",
+            "other_outcomes",
+            "outcome_not_stated",
+            "per_1000_workforce",
+            "workforce_headcount",
+            "workforce_date",
+            "source_titles",
+            "source_urls",
+        ]
+        body = [
+            [
+                row.force.slug if row.force else "",
+                row.name,
+                row.foi_request.slug,
+                row.foi_request.title,
+                row.cases,
+                "yes" if row.total_known else "no (at least)",
+                row.officers_cell,
+                row.staff_cell,
+                row.dismissed_cell,
+                row.resigned_cell,
+                row.other_stated_cell,
+                row.outcome_not_stated,
+                row.rate,
+                row.workforce.total if row.workforce else None,
+                row.workforce.date if row.workforce else None,
+                " | ".join(s.title for s in row.sources),
+                " ".join(s.url for s in row.sources),
+            ]
+            for row in rows
+        ]
+        return header, body
+    dimension = {"offences": "offence", "outcomes": "outcome", "roles": "role", "systems": "system"}[table]
+    choices = CaseLine._meta.get_field(dimension).choices
+    found = selectors.breakdown(lines, dimension, choices)
+    return [dimension, f"{dimension}_label", "cases", "forces"], [
+        [row["code"], row["label"], row["cases"], row["forces"]] for row in found
+    ]
+
+
+def _small_export(request, table: str, fmt: str, header: list[str], body: list[list]):
+    log = _log(request, table, fmt)
+    ExportLog.objects.filter(pk=log.pk).update(rows=len(body), completed=True)
+    if fmt == "csv":
+        response = HttpResponse(
+            b"".join(exports.csv_bytes(header, body, bom=bool(request.GET.get("excel")))),
+            content_type=CONTENT_TYPES["csv"],
+        )
+    elif fmt == "json":
+        meta = _meta(request, log, table)
+        payload = {"meta": meta, "rows": [dict(zip(header, row, strict=True)) for row in body]}
+        response = HttpResponse(
+            json.dumps(payload, default=_json_default, indent=1), content_type=CONTENT_TYPES["json"]
+        )
+    else:
+        handle = tempfile.TemporaryFile()
+        exports.xlsx_file(header, body, notes=_notes(request, log), path=handle)
+        handle.seek(0)
+        response = FileResponse(handle, content_type=CONTENT_TYPES["xlsx"])
+    return _attachment(response, request, table, fmt)
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def dashboard_table_export(request, table, fmt):
+    try:
+        header, body = _table_rows(request, table)
+    except BadFilter as error:
+        return _bad_filter(request, error)
+    return _small_export(request, table, fmt, header, body)
+
+
+def force_list_export(request, fmt):
+    if request.GET:
+        return _bad_filter(request, BadFilter(["The list of forces takes no filters."]))
+    header = [
+        "force",
+        "name",
+        "short_name",
+        "region",
+        "country",
+        "kind",
+        "ons_code",
+        "studies_with_lines",
+        "cases_held",
+    ]
+    body = [
+        [f.slug, f.name, f.short_name, f.region, f.country, f.kind, f.ons_code, f.studies, f.cases_held]
+        for f in selectors.force_list()
+    ]
+    return _small_export(request, "forces-list", fmt, header, body)
+
+
+def request_list_export(request, fmt):
+    if request.GET:
+        return _bad_filter(request, BadFilter(["The list of requests takes no filters."]))
+    header = [
+        "request",
+        "title",
+        "requester",
+        "period",
+        "period_start",
+        "period_end",
+        "year_basis",
+        "counting_unit",
+        "forces_asked",
+        "forces_answered",
+        "national_total_as_published",
+        "cases_in_lines",
+        "source_urls",
+    ]
+    body = [
+        [
+            s["request"].slug,
+            s["request"].title,
+            s["request"].requester,
+            s["request"].period_label,
+            s["request"].period_start,
+            s["request"].period_end,
+            s["request"].year_basis,
+            s["request"].counting_unit,
+            s["request"].forces_asked,
+            s["request"].forces_answered,
+            s["headline"].display if s["headline"] else None,
+            s["request"].lines_held,
+            " ".join(source.url for source in s["request"].sources.all()),
+        ]
+        for s in selectors.studies_overview()
+    ]
+    return _small_export(request, "requests", fmt, header, body)

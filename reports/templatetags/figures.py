@@ -84,3 +84,23 @@ def study_short(foi_request):
     if foi_request.requester:
         return f"{foi_request.requester.split(' (')[0]}, {foi_request.period_label}"
     return foi_request.title.split(":")[0]
+
+
+@register.simple_tag(takes_context=True)
+def export_query(context, **extra):
+    """The page's filters as a download's query string: without its page, with `extra`."""
+    params = context["request"].GET.copy()
+    for name in ("page", "excel"):
+        params.pop(name, None)
+    for name, value in extra.items():
+        params[name] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else ""
+
+
+@register.inclusion_tag("reports/_cite.html", takes_context=True)
+def cite_this_view(context):
+    from reports.selectors import dataset_version
+
+    request = context["request"]
+    return {"permalink": request.build_absolute_uri(), "version": dataset_version()}

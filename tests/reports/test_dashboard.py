@@ -129,7 +129,10 @@ def test_unattributed_and_partly_known_rows(get):
 def test_every_row_links_to_its_sources(get):
     rows = {row[0]: row for row in force_rows(get("?study=parliament-street-2019"))}
     assert rows["Cumbria Constabulary"][10] == "Blackmere Consulting, The Commentator"
-    assert rows["Force not stated (computed)"][10] == "Blackmere Consulting, IGCTS, ITPro, The Commentator, The Register"
+    assert (
+        rows["Force not stated (computed)"][10]
+        == "Blackmere Consulting, IGCTS, ITPro, The Commentator, The Register"
+    )
 
 
 def test_filtering_on_an_outcome_makes_forces_with_unstated_outcomes_at_least(get):
