@@ -123,6 +123,19 @@ class Source(models.Model):
         return f"{self.publisher}: {self.title}"
 
 
+class FoiRequestQuerySet(models.QuerySet):
+    def public(self):
+        """Requests with something public: an approved return, or published figures.
+
+        A request entered in the admin stays off the public pages until a reviewer approves one
+        of its returns.
+        """
+        return self.filter(
+            models.Exists(FoiReturn.objects.public().filter(request=models.OuterRef("pk")))
+            | models.Exists(ReportedFigure.objects.filter(request=models.OuterRef("pk")))
+        )
+
+
 class FoiRequest(models.Model):
     """One request (or study built on requests) sent to one or more forces."""
 
@@ -151,6 +164,8 @@ class FoiRequest(models.Model):
     notes = models.TextField(blank=True)
 
     history = history(m2m_fields=[sources])
+
+    objects = FoiRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["period_start", "slug"]

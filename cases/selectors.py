@@ -1,9 +1,98 @@
-"""Reads for the admin: whether a return's lines add up to the total its reply reports."""
+"""Reads of cases: what the sources say a total is, and whether a return's lines add up to it."""
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from cases.models import FoiReturn, ReportedFigure
+from cases.models import FoiReturn, ReportedFigure, Source
+
+NOT_STATED = "not stated"
+
+
+@dataclass
+class ReportedValue:
+    """What the sources published for one metric of one scope, with the sources that say it."""
+
+    value: int | None
+    qualifier: str
+    sources: list[Source]
+    disagreement: str = ""  # different sources give different numbers
+    parts: str = ""  # one source gives the number in parts (by role, say) that add up
+
+    @property
+    def display(self) -> str:
+        if self.value is None:
+            return NOT_STATED
+        if self.qualifier == ReportedFigure.Qualifier.EXACT:
+            return f"{self.value:,}"
+        return f"{ReportedFigure.Qualifier(self.qualifier).label.lower()} {self.value:,}"
+
+
+def _per_source(period_figures: list[ReportedFigure]) -> dict:
+    """What each source says for one period: one value, or parts that add up.
+
+    A source repeating one number (The Register names the Met's CRIS dismissal twice) says it
+    once. A source giving several numbers for the same measure gives parts of it (Dorset: 7
+    officers, 11 staff): they add up, and the parts are spelled out.
+    """
+    by_source = defaultdict(list)
+    for figure in period_figures:
+        if figure.value is not None:
+            by_source[figure.source].append(figure)
+    said = {}
+    for source, found in by_source.items():
+        values = {f.value for f in found}
+        qualifier = next(
+            (f.qualifier for f in found if f.qualifier != ReportedFigure.Qualifier.EXACT),
+            ReportedFigure.Qualifier.EXACT,
+        )
+        if len(values) == 1:
+            said[source] = (values.pop(), qualifier, "")
+        else:
+            parts = " + ".join(f"{f.value_display} {f.role_wording}".strip() for f in found)
+            said[source] = (sum(f.value for f in found), qualifier, f"{parts} ({source.publisher})")
+    return said
+
+
+def reported_value(figures: list[ReportedFigure]) -> ReportedValue | None:
+    """Combine the figures several sources give for one metric and scope.
+
+    Figures for different sub-periods (Cleveland's FY2017/18 and FY2018/19) add up. Within a
+    period the sources must agree; where they give different numbers the value is withheld and
+    the disagreement spelled out, never settled silently. Where they differ only in how exact
+    they are ("over 70" against "70") the number is kept, qualified, and the difference shown.
+    """
+    if not figures:
+        return None
+    by_period = defaultdict(list)
+    for figure in figures:
+        by_period[figure.period_label].append(figure)
+    sources = []
+    for figure in figures:
+        if figure.source not in sources:
+            sources.append(figure.source)
+    total, qualifier, notes, parts = 0, ReportedFigure.Qualifier.EXACT, [], []
+    for period, period_figures in by_period.items():
+        said = _per_source(period_figures)
+        if not said:
+            return ReportedValue(None, ReportedFigure.Qualifier.NO_NUMBER, sources)
+        parts.extend(f"{period}: {in_parts}" for _, _, in_parts in said.values() if in_parts)
+        numbers = {value for value, _, _ in said.values()}
+        qualifiers = {q for _, q, _ in said.values()}
+        if len(numbers) > 1 or len(qualifiers) > 1:
+            differ = "; ".join(
+                f"{ReportedFigure(value=value, qualifier=q).value_display} ({source.publisher})"
+                for source, (value, q, _) in said.items()
+            )
+            notes.append(f"{period}: {differ}")
+            if len(numbers) > 1:
+                return ReportedValue(
+                    None, ReportedFigure.Qualifier.NO_NUMBER, sources, "; ".join(notes), "; ".join(parts)
+                )
+        value = numbers.pop()
+        total += value
+        if qualifiers != {ReportedFigure.Qualifier.EXACT}:
+            qualifier = next(q for q in qualifiers if q != ReportedFigure.Qualifier.EXACT)
+    return ReportedValue(total, qualifier, sources, "; ".join(notes), "; ".join(parts))
 
 
 @dataclass(frozen=True)
@@ -76,20 +165,8 @@ def return_reconciliation(
                 metric__in=ReportedFigure.TOTAL_METRICS,
             )
         )
-    by_metric = defaultdict(lambda: defaultdict(list))
-    for figure in figures:
-        by_metric[figure.metric][figure.period_label].append(figure)
-    metric = next((m for m in ReportedFigure.TOTAL_METRICS if m in by_metric), None)
-    if metric is None:
-        return ReturnReconciliation(lines_total, None)
-    total, qualifier = 0, ReportedFigure.Qualifier.EXACT
-    for period_figures in by_metric[metric].values():
-        numbers = {figure.value for figure in period_figures if figure.value is not None}
-        if not numbers:
-            return ReturnReconciliation(lines_total, None)
-        if len(numbers) > 1:
-            return ReturnReconciliation(lines_total, None, disagreement=True)
-        total += numbers.pop()
-        if any(figure.qualifier != ReportedFigure.Qualifier.EXACT for figure in period_figures):
-            qualifier = ReportedFigure.Qualifier.AT_LEAST
-    return ReturnReconciliation(lines_total, total, qualifier, basis="the published figures")
+    metric = next((m for m in ReportedFigure.TOTAL_METRICS if any(f.metric == m for f in figures)), None)
+    value = reported_value([f for f in figures if f.metric == metric])
+    if value is None or value.value is None:
+        return ReturnReconciliation(lines_total, None, disagreement=bool(value and value.disagreement))
+    return ReturnReconciliation(lines_total, value.value, value.qualifier, basis="the published figures")

@@ -154,7 +154,7 @@ def case_line_rows(lines: QuerySet) -> QuerySet:
         lines.order_by()
         .annotate(**{f"x_{column.name}": expression for column, expression in CASE_LINE_COLUMNS})
         .values_list(*[f"x_{name}" for name in HEADER])
-        .order_by("foi_return__force__name", "foi_return__request__slug", "id")
+        .order_by("id")
     )
 
 

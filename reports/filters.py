@@ -41,11 +41,14 @@ class CaseLineFilterForm(forms.Form):
 
 
 class CaseLineFilter(df.FilterSet):
+    # Every filter follows a forward foreign key (line → return → request or force), so no row
+    # can match twice: distinct=False spares PostgreSQL a sort of every matching row.
     study = df.ModelMultipleChoiceFilter(
+        distinct=False,
         label="FOI request or study",
         field_name="foi_return__request__slug",
         to_field_name="slug",
-        queryset=FoiRequest.objects.all(),
+        queryset=FoiRequest.objects.public(),
     )
     year_from = df.NumberFilter(
         label="From year", method="filter_year_from", min_value=YEAR_MIN, max_value=YEAR_MAX
@@ -54,22 +57,25 @@ class CaseLineFilter(df.FilterSet):
         label="To year", method="filter_year_to", min_value=YEAR_MIN, max_value=YEAR_MAX
     )
     force = df.ModelMultipleChoiceFilter(
+        distinct=False,
         label="Force",
         field_name="foi_return__force__slug",
         to_field_name="slug",
         queryset=Force.objects.all(),
     )
     region = df.MultipleChoiceFilter(
-        label="Region", field_name="foi_return__force__region", choices=_region_choices
+        distinct=False, label="Region", field_name="foi_return__force__region", choices=_region_choices
     )
     country = df.MultipleChoiceFilter(
-        label="Country", field_name="foi_return__force__country", choices=_country_choices
+        distinct=False, label="Country", field_name="foi_return__force__country", choices=_country_choices
     )
-    role = df.MultipleChoiceFilter(label="Role", choices=Role.choices)
-    offence = df.MultipleChoiceFilter(label="Offence", choices=Offence.choices)
-    system = df.MultipleChoiceFilter(label="System misused", choices=System.choices)
-    outcome = df.MultipleChoiceFilter(label="Outcome", choices=Outcome.choices)
-    criminal_outcome = df.MultipleChoiceFilter(label="Criminal outcome", choices=CriminalOutcome.choices)
+    role = df.MultipleChoiceFilter(distinct=False, label="Role", choices=Role.choices)
+    offence = df.MultipleChoiceFilter(distinct=False, label="Offence", choices=Offence.choices)
+    system = df.MultipleChoiceFilter(distinct=False, label="System misused", choices=System.choices)
+    outcome = df.MultipleChoiceFilter(distinct=False, label="Outcome", choices=Outcome.choices)
+    criminal_outcome = df.MultipleChoiceFilter(
+        distinct=False, label="Criminal outcome", choices=CriminalOutcome.choices
+    )
     q = df.CharFilter(label="Search wording and summaries", method="filter_search", max_length=200)
 
     class Meta:

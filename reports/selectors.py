@@ -12,30 +12,12 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from cases.models import CaseLine, FoiRequest, FoiReturn, Outcome, ReportedFigure, Source
+from cases.selectors import ReportedValue, reported_value
 from forces.models import Force, WorkforceSnapshot
 from reports import charts
 from reports.filters import CODED_FILTERS, PRESENTATION_PARAMS, CaseLineFilter, not_stated_in
 
 NOT_STATED = "not stated"
-
-
-@dataclass
-class ReportedValue:
-    """What the sources published for one metric of one scope, with the sources that say it."""
-
-    value: int | None
-    qualifier: str
-    sources: list[Source]
-    disagreement: str = ""  # different sources give different numbers
-    parts: str = ""  # one source gives the number in parts (by role, say) that add up
-
-    @property
-    def display(self) -> str:
-        if self.value is None:
-            return NOT_STATED
-        if self.qualifier == ReportedFigure.Qualifier.EXACT:
-            return f"{self.value:,}"
-        return f"{ReportedFigure.Qualifier(self.qualifier).label.lower()} {self.value:,}"
 
 
 @dataclass
@@ -140,74 +122,6 @@ def _outcome_sums() -> dict:
     }
 
 
-def _per_source(period_figures: list[ReportedFigure]) -> dict:
-    """What each source says for one period: one value, or parts that add up.
-
-    A source repeating one number (The Register names the Met's CRIS dismissal twice) says it
-    once. A source giving several numbers for the same measure gives parts of it (Dorset: 7
-    officers, 11 staff): they add up, and the parts are spelled out.
-    """
-    by_source = defaultdict(list)
-    for figure in period_figures:
-        if figure.value is not None:
-            by_source[figure.source].append(figure)
-    said = {}
-    for source, found in by_source.items():
-        values = {f.value for f in found}
-        qualifier = next(
-            (f.qualifier for f in found if f.qualifier != ReportedFigure.Qualifier.EXACT),
-            ReportedFigure.Qualifier.EXACT,
-        )
-        if len(values) == 1:
-            said[source] = (values.pop(), qualifier, "")
-        else:
-            parts = " + ".join(f"{f.value_display} {f.role_wording}".strip() for f in found)
-            said[source] = (sum(f.value for f in found), qualifier, f"{parts} ({source.publisher})")
-    return said
-
-
-def reported_value(figures: list[ReportedFigure]) -> ReportedValue | None:
-    """Combine the figures several sources give for one metric and scope.
-
-    Figures for different sub-periods (Cleveland's FY2017/18 and FY2018/19) add up. Within a
-    period the sources must agree; where they give different numbers the value is withheld and
-    the disagreement spelled out, never settled silently. Where they differ only in how exact
-    they are ("over 70" against "70") the number is kept, qualified, and the difference shown.
-    """
-    if not figures:
-        return None
-    by_period = defaultdict(list)
-    for figure in figures:
-        by_period[figure.period_label].append(figure)
-    sources = []
-    for figure in figures:
-        if figure.source not in sources:
-            sources.append(figure.source)
-    total, qualifier, notes, parts = 0, ReportedFigure.Qualifier.EXACT, [], []
-    for period, period_figures in by_period.items():
-        said = _per_source(period_figures)
-        if not said:
-            return ReportedValue(None, ReportedFigure.Qualifier.NO_NUMBER, sources)
-        parts.extend(f"{period}: {in_parts}" for _, _, in_parts in said.values() if in_parts)
-        numbers = {value for value, _, _ in said.values()}
-        qualifiers = {q for _, q, _ in said.values()}
-        if len(numbers) > 1 or len(qualifiers) > 1:
-            differ = "; ".join(
-                f"{ReportedFigure(value=value, qualifier=q).value_display} ({source.publisher})"
-                for source, (value, q, _) in said.items()
-            )
-            notes.append(f"{period}: {differ}")
-            if len(numbers) > 1:
-                return ReportedValue(
-                    None, ReportedFigure.Qualifier.NO_NUMBER, sources, "; ".join(notes), "; ".join(parts)
-                )
-        value = numbers.pop()
-        total += value
-        if qualifiers != {ReportedFigure.Qualifier.EXACT}:
-            qualifier = next(q for q in qualifiers if q != ReportedFigure.Qualifier.EXACT)
-    return ReportedValue(total, qualifier, sources, "; ".join(notes), "; ".join(parts))
-
-
 # A workforce snapshot further than this from a study's period is no basis for a rate.
 WORKFORCE_MAX_DISTANCE_DAYS = 2 * 366
 
@@ -265,7 +179,13 @@ def request_force_table(*, foi_request: FoiRequest) -> ForceTable:
     workforce = _nearest_workforce(foi_request, [r.force_id for r in returns if r.force_id])
     rows, unattributed = [], None
     for foi_return in returns:
-        reported_total = reported_value(totals_by_force.get(foi_return.force_id, []))
+        reported_total = (
+            ReportedValue(
+                foi_return.reported_total, ReportedFigure.Qualifier.EXACT, list(foi_return.sources.all())
+            )
+            if foi_return.reported_total is not None
+            else reported_value(totals_by_force.get(foi_return.force_id, []))
+        )
         row = ForceRow(
             force=foi_return.force,
             cases=foi_return.cases,
@@ -318,7 +238,8 @@ def request_force_table(*, foi_request: FoiRequest) -> ForceTable:
 def studies_overview() -> list[dict]:
     """Every request with its headline total as published (one query each for requests and figures)."""
     requests = list(
-        FoiRequest.objects.prefetch_related("sources")
+        FoiRequest.objects.public()
+        .prefetch_related("sources")
         .annotate(lines_held=Sum("returns__lines__count", filter=Q(returns__in=FoiReturn.objects.public())))
         .order_by(F("period_end").desc(nulls_last=True), "slug")
     )
@@ -511,7 +432,9 @@ def dashboard_rows(lines: QuerySet, filterset, *, sort: str = "-cases") -> list[
         foi_return = returns[group["foi_return_id"]]
         unattributed = foi_return.force_id is None
         total_known = (
-            unattributed or (foi_return.request_id, foi_return.force_id) in totals_published
+            unattributed
+            or foi_return.reported_total is not None
+            or (foi_return.request_id, foi_return.force_id) in totals_published
         ) and foi_return.id not in unknown_returns
         rows.append(
             DashboardRow(
@@ -711,7 +634,7 @@ def force_profile(*, force: Force) -> dict:
                 resigned=foi_return.resigned,
                 other_stated=foi_return.other_stated,
                 outcome_not_stated=foi_return.outcome_not_stated,
-                total_known=bool(totals.get(foi_return.request_id)),
+                total_known=foi_return.reported_total is not None or bool(totals.get(foi_return.request_id)),
                 sources=list(foi_return.sources.all()),
                 workforce=_nearest(headcounts, foi_return.request.period_end),
             )
@@ -818,7 +741,7 @@ def methodology() -> dict:
         "mappings": mappings,
         "disagreeing_lines": disagreeing_lines,
         "disagreeing_figures": disagreeing_figures,
-        "studies": list(FoiRequest.objects.order_by(F("period_end").desc(nulls_last=True), "slug")),
+        "studies": list(FoiRequest.objects.public().order_by(F("period_end").desc(nulls_last=True), "slug")),
     }
 
 
@@ -846,5 +769,5 @@ def case_line_page(lines: QuerySet) -> QuerySet:
     return (
         lines.select_related("foi_return__force", "foi_return__request")
         .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("publisher")))
-        .order_by("foi_return__force__name", "foi_return__request__slug", "id")
+        .order_by("id")
     )

@@ -94,7 +94,7 @@ def request_list(request):
 
 
 def request_detail(request, slug):
-    foi_request = get_object_or_404(FoiRequest.objects.prefetch_related("sources"), slug=slug)
+    foi_request = get_object_or_404(FoiRequest.objects.public().prefetch_related("sources"), slug=slug)
     return render(request, "reports/request_detail.html", selectors.request_profile(foi_request=foi_request))
 
 
