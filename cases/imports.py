@@ -165,6 +165,7 @@ WORDINGS = {
             CriminalOutcome.NOT_STATED: NOT_STATED_WORDINGS,
         },
     ),
+    "basis": (CaseLine.Basis, {CaseLine.Basis.REMAINDER: ["computed", "remainder of a reported total"]}),
     "status": (
         FoiReturn.Status,
         {
@@ -276,6 +277,12 @@ COLUMNS = [
     Column("outcome", "The misconduct outcome, in the reply’s wording.", _accepted("outcome")),
     Column(
         "criminal_outcome", "Any criminal outcome, in the reply’s wording.", _accepted("criminal_outcome")
+    ),
+    Column(
+        "basis",
+        "“remainder” for a line computed as a reported total minus the lines the reply describes. "
+        "Blank: stated.",
+        _accepted("basis"),
     ),
     Column("period_label", "The period the line covers, as the reply states it.", "text, e.g. FY2018/19"),
     Column("period_start", "First day of that period.", "YYYY-MM-DD or DD/MM/YYYY"),
@@ -650,6 +657,7 @@ def _line_values(row: dict) -> tuple[int, dict]:
         values[f"{column}_wording"] = wording
     if len(row["period_label"]) > MAX_LENGTHS["period_label"]:
         raise RowError("period_label", _too_long(row["period_label"], MAX_LENGTHS["period_label"]))
+    values["basis"] = _code("basis", row["basis"]) if row["basis"] else CaseLine.Basis.STATED
     values["period_label"] = row["period_label"]
     values["period_start"] = _date("period_start", row["period_start"])
     values["period_end"] = _date("period_end", row["period_end"])

@@ -336,7 +336,7 @@ def test_template_downloads_document_the_columns(editor_client):
     response = editor_client.get("/admin/cases/importbatch/import/template.csv")
     assert response["Content-Disposition"] == 'attachment; filename="foi-return-template.csv"'
     assert response.content.decode().strip() == (
-        "force,status,exemption,received_on,reported_total,count,role,offence,system,outcome,criminal_outcome,"
+        "force,status,exemption,received_on,reported_total,count,role,offence,system,outcome,criminal_outcome,basis,"
         "period_label,period_start,period_end,summary,source_urls,notes"
     )
     response = editor_client.get("/admin/cases/importbatch/import/template.xlsx")

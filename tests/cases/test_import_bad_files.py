@@ -179,7 +179,7 @@ def test_header_without_rows(editor_client, foi_request):
 def test_unknown_column(editor_client, foi_request):
     assert post(editor_client, foi_request, "typo.csv", b"force,count,outcom\nKent,1,dismissed\n") == [
         "“typo.csv” has columns this import does not know: outcom. The columns are: force, status, exemption, "
-        "received_on, reported_total, count, role, offence, system, outcome, criminal_outcome, period_label, "
+        "received_on, reported_total, count, role, offence, system, outcome, criminal_outcome, basis, period_label, "
         "period_start, period_end, summary, source_urls, notes. Download the template to start from."
     ]
 
@@ -197,9 +197,7 @@ def test_no_file_chosen(editor_client, foi_request):
 
 
 def test_formulas_are_stored_as_text_never_worked_out(foi_request):
-    data = xlsx_bytes(
-        [["Kent", "", "", "", "", 1, "", "", "", "", "", "", "", "", "=1+2", "", '=HYPERLINK("x")']]
-    )
+    data = xlsx_bytes([row(force="Kent", count="1", summary="=1+2", notes='=HYPERLINK("x")')])
     plan = import_plan(foi_request=foi_request, spreadsheet=spreadsheet_read(name="formula.xlsx", data=data))
     assert plan.errors == []
     foi_return_import(plan=plan)
