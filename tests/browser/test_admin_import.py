@@ -88,8 +88,9 @@ def test_admin_imports_a_reply_and_a_reviewer_publishes_it(site, page, axe):
     )
     assert FoiReturn.objects.filter(request=foi_request, review_state="draft").count() == 3
 
-    # Drafts are not public.
-    assert in_case_lines(page, site) == "— (not stated in the sources)"
+    # Drafts are not public: the new request is not even listed yet.
+    page.goto(site + "/")
+    assert page.locator(f'#studies-table tr[data-request="{SLUG}"]').count() == 0
 
     # A reviewer approves them.
     page.context.clear_cookies()

@@ -48,10 +48,14 @@ def test_drafts_never_reach_the_public_pages(client, foi_request, reviewer):
     imported(foi_request)
     assert FoiReturn.objects.public().filter(request=foi_request).count() == 0
     assert CaseLine.objects.public().filter(foi_return__request=foi_request).count() == 0
-    assert in_case_lines(client, foi_request.slug) == "— (not stated in the sources)"
+    # Nothing of a request with only drafts is public: not its row, its page, nor its filter value.
+    assert f'data-request="{foi_request.slug}"' not in client.get("/").content.decode()
+    assert client.get(f"/requests/{foi_request.slug}/").status_code == 404
+    assert client.get(f"/dashboard/?study={foi_request.slug}").status_code == 400
 
     foi_returns_approve(foi_returns=FoiReturn.objects.filter(request=foi_request), user=reviewer)
     assert in_case_lines(client, foi_request.slug) == "6"
+    assert client.get(f"/requests/{foi_request.slug}/").status_code == 200
 
 
 def test_reference_data_returns_are_approved():

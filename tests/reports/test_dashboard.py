@@ -239,3 +239,32 @@ def test_force_chart_leaves_unknown_rates_out_not_zero(get):
     assert count["x"][:2] == [50, 18]
     assert rate["y"] == ["Surrey", "Metropolitan Police", "Greater Manchester", "Cumbria", "Hertfordshire"]
     assert 0 not in rate["x"]
+
+
+def test_a_total_entered_on_the_return_makes_the_count_complete(get):
+    from django.utils import timezone
+
+    from cases.models import CaseLine, FoiRequest, FoiReturn
+    from forces.models import Force
+
+    request = FoiRequest.objects.create(
+        slug="admin-entered",
+        title="Admin-entered request",
+        period_label="FY2018/19",
+        period_start="2018-04-01",
+        period_end="2019-03-31",
+        year_basis="financial",
+        counting_unit="people",
+    )
+    kent = FoiReturn.objects.create(
+        request=request,
+        force=Force.objects.get(slug="kent"),
+        status="answered",
+        reported_total=4,
+        review_state="approved",
+        approved_at=timezone.now(),
+    )
+    CaseLine.objects.create(foi_return=kent, count=4, outcome="written_warning")
+    row = {r[0]: r for r in force_rows(get("?study=admin-entered"))}["Kent Police"]
+    assert row[2] == "4"
+    assert re.fullmatch(r"\d+\.\d\d", row[9])
