@@ -1,6 +1,7 @@
 """Template filters that show numbers the way Misuse Tracker promises: unknown is never zero."""
 
 from django import template
+from django.http import QueryDict
 from django.utils.html import format_html, format_html_join
 
 register = template.Library()
@@ -87,9 +88,9 @@ def study_short(foi_request):
 
 
 @register.simple_tag(takes_context=True)
-def export_query(context, **extra):
-    """The page's filters as a download's query string: without its page, with `extra`."""
-    params = context["request"].GET.copy()
+def export_query(context, query="", **extra):
+    """A download's query string: `query` where given, else the page's filters without its page."""
+    params = QueryDict(query, mutable=True) if query else context["request"].GET.copy()
     for name in ("page", "excel"):
         params.pop(name, None)
     for name, value in extra.items():
