@@ -14,7 +14,7 @@ import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db import connection
@@ -307,22 +307,14 @@ def xlsx_file(header: list[str], rows: Iterable[list], *, notes: list[str], path
         if written == XLSX_MAX_ROWS:
             notes = [*notes, f"Cut at {XLSX_MAX_ROWS:,} rows, Excel's limit: download the CSV for every row."]
             break
-        data.append([_xlsx_cell(cell) for cell in row])
+        # formula_safe also keeps openpyxl from storing a string starting with "=" as a formula.
+        data.append([formula_safe(cell) for cell in row])
         written += 1
     about = workbook.create_sheet("about")
     for note in notes:
         about.append([formula_safe(note)])
     workbook.save(path)
     return written
-
-
-def _xlsx_cell(value):
-    if isinstance(value, str):
-        # openpyxl would store a string starting with "=" as a formula.
-        return formula_safe(value)
-    if isinstance(value, datetime | date) or value is None:
-        return value
-    return value
 
 
 # --- Files about the files --------------------------------------------------------------------

@@ -656,12 +656,8 @@ def force_profile(*, force: Force) -> dict:
         "workforce": workforce,
         "workforce_sources": sorted({w.source for w in workforce}),
         "sources": sorted(sources.values(), key=lambda s: (s.publisher, s.title)),
-        "chart": charts_for_force(rows),
+        "chart": charts.study_bar(rows),
     }
-
-
-def charts_for_force(rows):
-    return charts.study_bar(rows)
 
 
 def request_profile(*, foi_request: FoiRequest) -> dict:

@@ -337,9 +337,16 @@ def dashboard_table_export(request, table, fmt):
     return _small_export(request, table, fmt, header, body)
 
 
+def _no_filters(request, what: str) -> BadFilter | None:
+    extra = sorted(set(request.GET) - {"excel"})
+    if extra:
+        return BadFilter([f"The list of {what} takes no filters ('{extra[0]}'). Accepted: excel=1 on CSV."])
+    return None
+
+
 def force_list_export(request, fmt):
-    if request.GET:
-        return _bad_filter(request, BadFilter(["The list of forces takes no filters."]))
+    if error := _no_filters(request, "forces"):
+        return _bad_filter(request, error)
     header = [
         "force",
         "name",
@@ -359,8 +366,8 @@ def force_list_export(request, fmt):
 
 
 def request_list_export(request, fmt):
-    if request.GET:
-        return _bad_filter(request, BadFilter(["The list of requests takes no filters."]))
+    if error := _no_filters(request, "requests"):
+        return _bad_filter(request, error)
     header = [
         "request",
         "title",

@@ -338,3 +338,42 @@ def test_lists_export(client):
     assert {r["request"]: r["national_total_as_published"] for r in requests["rows"]}[
         "pa-2014-data-breaches"
     ] == "2,031"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/dashboard/?force=surrey",
+        "/cases/?outcome=dismissed",
+        "/forces/",
+        "/forces/surrey/",
+        "/requests/",
+        "/requests/parliament-street-2019/",
+        "/methodology/",
+    ],
+)
+def test_every_download_link_on_every_page_works(client, url):
+    from html import unescape
+
+    page = client.get(url).content.decode()
+    links = [
+        unescape(href)
+        for block in re.findall(r'<p class="downloads".*?</p>', page, re.S)
+        for href in re.findall(r'href="([^"]+)"', block)
+    ]
+    assert links
+    for link in links:
+        response = client.get(link)
+        assert response.status_code == 200, link
+        if response.streaming:
+            b"".join(response.streaming_content)  # the stream completes without error
+
+
+def test_list_downloads_refuse_filters_by_name(client):
+    response = client.get("/forces.csv?force=kent")
+    assert response.status_code == 400
+    assert (
+        "The list of forces takes no filters (&#x27;force&#x27;). Accepted: excel=1 on CSV."
+        in response.content.decode()
+    )
