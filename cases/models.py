@@ -33,8 +33,32 @@ class AuditedCasesChange(AuditedChange):
         abstract = True
 
 
+def humanise(code: str) -> str:
+    """A recorded code in words: underscores become spaces and ';' a comma; acronyms (PNC) stay."""
+    parts = [part.strip() for part in code.replace(";", ",").split(",")]
+    words = []
+    for part in parts:
+        head, _, rest = part.partition(":")
+        text = f"{head.replace('_', ' ')}: {rest.replace('_', ' ')}" if rest else head.replace("_", " ")
+        words.append(text)
+    return ", ".join(w for w in words if w)
+
+
 def history(**options) -> HistoricalRecords:
     return HistoricalRecords(bases=[AuditedCasesChange], **options)
+
+
+class Unit(models.TextChoices):
+    """What one counted thing is. Counts in different units are never added together."""
+
+    PEOPLE_DISCIPLINED = "people_disciplined", "People disciplined"
+    PEOPLE_INVESTIGATED = "people_investigated", "People investigated"
+    MISCONDUCT_ALLEGATIONS = "misconduct_allegations", "Misconduct allegations"
+    DATA_BREACHES = "data_breaches", "Data-breach cases"
+    INVESTIGATIONS = "investigations", "Investigations"
+    PEOPLE_CONVICTED_OR_CAUTIONED = "people_convicted_or_cautioned", "People convicted or cautioned"
+    PEOPLE = "people", "People (see the wording)"
+    FORCES = "forces", "Forces"
 
 
 class Role(models.TextChoices):
@@ -155,8 +179,16 @@ class FoiRequest(models.Model):
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
     year_basis = models.CharField(max_length=12, choices=YearBasis.choices)
+    unit = models.CharField(
+        max_length=40,
+        choices=Unit.choices,
+        default=Unit.PEOPLE_DISCIPLINED,
+        help_text="What one case line counts. Counts in different units are never added together.",
+    )
     counting_unit = models.CharField(
-        max_length=120, help_text="What one counted case is in this study (people, breaches…)."
+        "unit as the sources word it",
+        max_length=120,
+        help_text="What one counted case is in this study, in the sources' words (people, breaches…).",
     )
     forces_asked = models.PositiveSmallIntegerField(null=True, blank=True)
     forces_answered = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -321,6 +353,17 @@ class FoiReturn(models.Model):
         blank=True,
         help_text="The total the reply itself states, to check the lines against. "
         "Blank: not stated (or held as reported figures).",
+    )
+    reported_officers = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Police officers among them, where the reply gives roles only as a total "
+        "(not line by line). Blank: not stated, or given line by line.",
+    )
+    reported_staff = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Police staff among them, where the reply gives roles only as a total. Blank: not stated.",
     )
     sources = models.ManyToManyField(Source, related_name="foi_returns", blank=True)
     notes = models.TextField(blank=True)
@@ -500,6 +543,12 @@ class CaseLine(models.Model):
             )
 
 
+class ReportedFigureQuerySet(models.QuerySet):
+    def public(self):
+        """Figures as their sources published them: public from the start, like the sources."""
+        return self.all()
+
+
 class ReportedFigure(models.Model):
     """A number exactly as a source published it, kept so the lines can be reconciled with it."""
 
@@ -541,6 +590,12 @@ class ReportedFigure(models.Model):
     metric = models.CharField(max_length=30, choices=Metric.choices)
     detail = models.CharField(max_length=200, blank=True)
     metric_as_recorded = models.CharField(max_length=200)
+    unit = models.CharField(
+        max_length=40,
+        choices=Unit.choices,
+        default=Unit.PEOPLE_DISCIPLINED,
+        help_text="What the figure counts, as this source words it.",
+    )
     value = models.PositiveIntegerField(null=True, blank=True)
     qualifier = models.CharField(max_length=10, choices=Qualifier.choices)
     role_wording = models.CharField(max_length=200, blank=True)
@@ -550,6 +605,8 @@ class ReportedFigure(models.Model):
     notes = models.TextField(blank=True)
 
     history = history()
+
+    objects = ReportedFigureQuerySet.as_manager()
 
     class Meta:
         ordering = ["request", "force__name", "metric", "id"]
@@ -564,6 +621,17 @@ class ReportedFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}: {self.metric_as_recorded} = {self.value_display}"
+
+    @property
+    def detail_words(self) -> str:
+        """The recorded detail in words: 'misuse_of_PNC' -> 'misuse of PNC'."""
+        return humanise(self.detail)
+
+    @property
+    def description(self) -> str:
+        """What the figure counts, in words, never codes: 'Offence: misuse of PNC'."""
+        label = self.get_metric_display()
+        return f"{label}: {self.detail_words}" if self.detail else label
 
     @property
     def value_display(self) -> str:

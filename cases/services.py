@@ -25,6 +25,7 @@ from cases.models import (
     Role,
     Source,
     System,
+    Unit,
 )
 from forces.models import Force
 from forces.services import ReferenceDataError, forces_load, read_csv, upsert, workforce_load
@@ -168,6 +169,7 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
                 "period_start": _date(row["period_start"]),
                 "period_end": _date(row["period_end"]),
                 "year_basis": _choice(row["year_basis"], FoiRequest.YearBasis, where),
+                "unit": _choice(row["unit"], Unit, where),
                 "counting_unit": row["counting_unit"],
                 "forces_asked": _int(row["forces_asked"]),
                 "forces_answered": _int(row["forces_answered"]),
@@ -191,6 +193,9 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
             "status": _choice(row["status"], FoiReturn.Status, where),
             "exemption": row["exemption"] and _choice(row["exemption"], FoiReturn.Exemption, where),
             "received_on": _date(row["received_on"]),
+            "reported_total": _int(row["reported_total"]),
+            "reported_officers": _int(row["reported_officers"]),
+            "reported_staff": _int(row["reported_staff"]),
             "notes": row["notes"],
         }
         if not FoiReturn.objects.filter(**lookup).exists():
@@ -205,8 +210,53 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
         returns[(row["request"], row["force"])] = foi_return
 
     _case_lines_load(curation / "case_lines.csv", returns, sources, report)
-    _figures_load(reference, requests, request_by_dataset, forces, sources, report)
+    units = FigureUnits(curation / "figure_units.csv")
+    _figures_load(reference, requests, request_by_dataset, forces, sources, units, report)
     return report
+
+
+class FigureUnits:
+    """Our reading of what each published figure counts (fixtures/curation/figure_units.csv).
+
+    A rule names a request and, from general to particular, a metric ('*', its kind such as
+    'outcome', or the whole recorded metric), a force and a source; the most particular rule
+    that matches a figure gives its unit. A figure no rule covers stops the load.
+    """
+
+    def __init__(self, path: Path):
+        self.rules = []
+        for n, row in enumerate(read_csv(path), start=2):
+            where = f"{path.name} line {n}"
+            _choice(row["unit"], Unit, where)
+            if not row["reason"].strip():
+                raise ReferenceDataError(f"{where}: give the reason (the source's words) for the unit.")
+            self.rules.append(row)
+
+    def unit_of(self, *, request_slug: str, metric: str, force_slug: str, source_url: str, where: str) -> str:
+        best, best_score = None, -1
+        head = metric.partition(":")[0]
+        for rule in self.rules:
+            if rule["request"] != request_slug:
+                continue
+            if rule["metric"] == metric:
+                score = 4
+            elif rule["metric"] == head:
+                score = 2
+            elif rule["metric"] == "*":
+                score = 0
+            else:
+                continue
+            for field, value in (("force", force_slug), ("source_url", source_url)):
+                if rule[field] == value:
+                    score += 1
+                elif rule[field] != "*":
+                    score = -1
+                    break
+            if score > best_score:
+                best, best_score = rule["unit"], score
+        if best is None:
+            raise ReferenceDataError(f"{where}: no rule in figure_units.csv gives this figure's unit.")
+        return best
 
 
 def _case_lines_load(path, returns, sources, report) -> None:
@@ -272,7 +322,7 @@ def _figure_rows(reference: Path, requests, request_by_dataset, report):
         yield where, "other", request_by_dataset[row["dataset"]], row
 
 
-def _figures_load(reference, requests, request_by_dataset, forces, sources, report) -> None:
+def _figures_load(reference, requests, request_by_dataset, forces, sources, units, report) -> None:
     references = set()
     for where, tag, foi_request, row in _figure_rows(reference, requests, request_by_dataset, report):
         # A figure's identity is its content: the files carry no ids, and row numbers move.
@@ -295,6 +345,13 @@ def _figures_load(reference, requests, request_by_dataset, forces, sources, repo
                 "metric": metric,
                 "detail": detail,
                 "metric_as_recorded": row["metric"],
+                "unit": units.unit_of(
+                    request_slug=foi_request.slug,
+                    metric=row["metric"],
+                    force_slug=row["force_slug"],
+                    source_url=row["source_url"],
+                    where=where,
+                ),
                 "value": value,
                 "qualifier": _qualifier(value, row["quote"]),
                 "role_wording": row["role"],

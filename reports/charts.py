@@ -1,33 +1,46 @@
-"""Plotly figures built on the server from selector results; pages embed them with json_script.
+"""Plotly charts built on the server from the engine's views; pages embed them with json_script.
 
-Colours step in lightness and bars carry fill patterns, so every series stays distinguishable
-in greyscale and for colour-blind readers. A value that is not known is left out of a chart,
-never drawn as zero.
+Rules every chart keeps:
+- one counting unit per chart, named in its title, axis and caption;
+- never a line joining different studies: over time, one mark per study spanning its period,
+  labelled with the study;
+- "not stated" is set apart in the caption ("31 of 237 have a stated outcome"), never a bar that
+  dwarfs the stated ones;
+- no chart of a single bar: the page shows the figure instead (a chart function returns None);
+- a value that is not known is left out, never drawn as zero; a partly known one is hatched;
+- an accessible name and a caption saying unit, period and source;
+- colours step in lightness and bars carry patterns, so series read in greyscale too.
 """
 
 import json
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
 from cases.models import Outcome, Role
 
-# Dark to light, each a distinct grey when desaturated; patterns add a second cue.
 SERIES_STYLES = [
     ("#0b3d6b", ""),
     ("#3b7dc4", "/"),
     ("#8fb8e8", "."),
     ("#c9782b", "x"),
-    ("#d9d9d9", "-"),
 ]
-ROLE_ORDER = [Role.OFFICER, Role.STAFF, Role.PCSO, Role.SPECIAL, Role.NOT_STATED]
+ROLE_ORDER = [Role.OFFICER, Role.STAFF, Role.PCSO, Role.SPECIAL]
 FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=13, color="#1b1b1b")
+
+
+@dataclass(frozen=True)
+class Chart:
+    spec: dict
+    name: str  # the chart's accessible name
+    caption: str  # unit, period and source
 
 
 def _layout(title: str, **extra) -> dict:
     return dict(
         title=dict(text=title, x=0, xanchor="left"),
         font=FONT,
-        margin=dict(l=10, r=10, t=60, b=10),
+        margin=dict(l=10, r=20, t=60, b=10, pad=4),
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
         hoverlabel=dict(font=FONT),
@@ -35,188 +48,269 @@ def _layout(title: str, **extra) -> dict:
     )
 
 
-def _cases_text(row, what: str) -> str:
-    unit = row.foi_request.counting_unit if row.foi_request else "cases"
-    return f"{what}: {'' if row.total_known else 'at least '}{row.cases:,} {unit}"
-
-
 def _spec(figure: go.Figure) -> dict:
-    # plotly's own encoder turns numpy and Decimal values into plain JSON numbers.
     return json.loads(figure.to_json())
 
 
-def force_bar(rows) -> dict:
-    """Cases per force, switchable to cases per 1,000 workforce; partly known forces hatched."""
-    named = [r for r in rows if r.force is not None]
-    several_studies = len({r.foi_request.id for r in named if r.foi_request}) > 1
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _periods(view) -> str:
+    return "; ".join(f"{s.period_label}" for s in view.studies)
+
+
+def _studies(view) -> str:
+    return "; ".join(s.title for s in view.studies)
+
+
+def force_chart(view) -> Chart | None:
+    """One bar per named force (its count in this view); partly known counts hatched."""
+    named = [r for r in view.rows if r.force is not None and r.cases.known]
+    if len(named) < 2:
+        return None
+    unit = view.unit_label
+    several = len({r.foi_request.id for r in named}) > 1
     labels = [
-        f"{r.force.short_name} ({r.foi_request.title[:28]}…)" if several_studies else r.force.short_name
-        for r in named
+        f"{r.force.short_name} — {_short(r.foi_request.title, 30)}" if several else r.force.short_name for r in named
     ]
-    count = go.Bar(
-        name="Cases",
-        y=labels,
-        x=[r.cases for r in named],
-        orientation="h",
-        marker=dict(color="#0b3d6b", pattern=dict(shape=["" if r.total_known else "x" for r in named])),
-        hovertext=[_cases_text(r, r.name) for r in named],
-        hoverinfo="y+text",
-    )
-    with_rate = [(label, r) for label, r in zip(labels, named, strict=True) if r.rate is not None]
-    rate = go.Bar(
-        name="Cases per 1,000 workforce",
-        y=[label for label, _ in with_rate],
-        x=[float(r.rate) for _, r in with_rate],
-        orientation="h",
-        marker=dict(color="#3b7dc4", pattern=dict(shape="/")),
-        hovertext=[f"{r.rate} per 1,000 (headcount at {r.workforce.date:%d %b %Y})" for _, r in with_rate],
-        hoverinfo="y+text",
-        visible=False,
-    )
-    figure = go.Figure([count, rate])
+    bars = [
+        go.Bar(
+            name=unit,
+            y=labels,
+            x=[r.cases.value for r in named],
+            orientation="h",
+            marker=dict(color="#0b3d6b", pattern=dict(shape=["" if r.cases.complete else "x" for r in named])),
+            text=[r.cases.display for r in named],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[f"{r.name}: {r.cases.display} {unit.lower()}" for r in named],
+            hoverinfo="text",
+        )
+    ]
+    with_rate = [(label, r) for label, r in zip(labels, named, strict=True) if r.rate.per_1000 is not None]
+    menus = []
+    if len(with_rate) >= 2:
+        bars.append(
+            go.Bar(
+                name="per 1,000 headcount",
+                y=[label for label, _ in with_rate],
+                x=[float(r.rate.per_1000) for _, r in with_rate],
+                orientation="h",
+                marker=dict(color="#3b7dc4", pattern=dict(shape="/")),
+                text=[r.rate.display for _, r in with_rate],
+                textposition="outside",
+                cliponaxis=False,
+                hovertext=[r.rate.description for _, r in with_rate],
+                hoverinfo="text",
+                visible=False,
+            )
+        )
+        title_rate = f"{unit} per 1,000 headcount, by force"
+        menus = [
+            dict(
+                type="buttons",
+                direction="right",
+                x=1,
+                xanchor="right",
+                y=1.12,
+                buttons=[
+                    dict(
+                        label="Count",
+                        method="update",
+                        args=[{"visible": [True, False]}, {"title.text": f"{unit}, by force", "xaxis.title.text": unit}],
+                    ),
+                    dict(
+                        label="Per 1,000 headcount",
+                        method="update",
+                        args=[
+                            {"visible": [False, True]},
+                            {"title.text": title_rate, "xaxis.title.text": "per 1,000 headcount over the study's period"},
+                        ],
+                    ),
+                ],
+            )
+        ]
+    figure = go.Figure(bars)
     figure.update_layout(
         **_layout(
-            "Cases by force",
-            height=max(300, 28 * len(named) + 120),
+            f"{unit}, by force",
+            height=max(300, 30 * len(named) + 130),
             yaxis=dict(autorange="reversed", automargin=True),
-            xaxis=dict(title="Cases", gridcolor="#e5e5e5", rangemode="tozero"),
+            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
             showlegend=False,
-            updatemenus=[
-                dict(
-                    type="buttons",
-                    direction="right",
-                    x=1,
-                    xanchor="right",
-                    y=1.12,
-                    buttons=[
-                        dict(
-                            label="Cases",
-                            method="update",
-                            args=[
-                                {"visible": [True, False]},
-                                {"title.text": "Cases by force", "xaxis.title.text": "Cases"},
-                            ],
-                        ),
-                        dict(
-                            label="Per 1,000 workforce",
-                            method="update",
-                            args=[
-                                {"visible": [False, True]},
-                                {
-                                    "title.text": "Cases per 1,000 workforce, by force",
-                                    "xaxis.title.text": "Cases per 1,000 workforce (headcount)",
-                                },
-                            ],
-                        ),
-                    ],
-                )
-            ],
+            updatemenus=menus,
         )
     )
-    return _spec(figure)
+    hatched = any(not r.cases.complete for r in named)
+    caption = (
+        f"{unit}, by force. {_periods(view)}. Source: the case lines of {_studies(view)}, each from its published sources."
+        + (" Hatched bars are partly known totals (at least N)." if hatched else "")
+        + (" The buttons switch to the rate per 1,000 headcount." if menus else "")
+    )
+    return Chart(_spec(figure), f"Bar chart: {unit.lower()} by force", caption)
 
 
-def breakdown_bar(rows: list[dict], title: str, axis_title: str) -> dict:
+def breakdown_chart(view, breakdown, title: str) -> Chart | None:
+    """Stated values of one field; the not-stated count goes in the caption, not in a bar."""
+    stated = [c for c in breakdown.stated if c.figure.known]
+    if len(stated) < 2:
+        return None
+    unit = view.unit_label
     figure = go.Figure(
         go.Bar(
-            y=[row["label"] for row in rows],
-            x=[row["cases"] for row in rows],
+            y=[c.label for c in stated],
+            x=[c.figure.value for c in stated],
             orientation="h",
-            marker=dict(color="#0b3d6b"),
-            hovertemplate="%{y}: %{x} cases<extra></extra>",
+            marker=dict(color="#0b3d6b", pattern=dict(shape=["" if c.figure.complete else "x" for c in stated])),
+            text=[c.figure.display for c in stated],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[f"{c.label}: {c.figure.display} {unit.lower()}" for c in stated],
+            hoverinfo="text",
         )
     )
     figure.update_layout(
         **_layout(
-            title,
-            height=max(260, 30 * len(rows) + 110),
+            f"{unit}: {title.lower()}",
+            height=max(260, 34 * len(stated) + 120),
             yaxis=dict(autorange="reversed", automargin=True),
-            xaxis=dict(title=axis_title, gridcolor="#e5e5e5", rangemode="tozero"),
+            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
         )
     )
-    return _spec(figure)
+    caption = (
+        f"{unit}: {title.lower()}, where the sources state it — {breakdown.stated_total.display} of "
+        f"{breakdown.total.display}; {breakdown.not_stated.display} not stated. {_periods(view)}. "
+        f"Source: the case lines of {_studies(view)}."
+    )
+    return Chart(_spec(figure), f"Bar chart: {unit.lower()} {title.lower()}", caption)
 
 
-def outcome_mix(cells: list[dict]) -> dict:
-    """Outcomes stacked by role, most severe outcome first."""
-    outcomes = [o for o in Outcome.values if any(c["outcome"] == o for c in cells)]
+def outcome_mix(view) -> Chart | None:
+    """Stated outcomes stacked by stated role, most severe first; unstated ones in the caption."""
+    cells = {}
+    for row in view.rows:
+        for (outcome, role), cases in row.counts.groupby(["outcome", "role"])["cases"].sum().items():
+            if outcome == Outcome.NOT_STATED or role == Role.NOT_STATED:
+                continue
+            cells[(outcome, role)] = cells.get((outcome, role), 0) + int(cases)
+    outcomes = [o for o in Outcome.values if any(key[0] == o for key in cells)]
+    if len(cells) < 2:
+        return None
+    unit = view.unit_label
     traces = []
     for role, (colour, pattern) in zip(ROLE_ORDER, SERIES_STYLES, strict=True):
-        by_outcome = {c["outcome"]: c["cases"] for c in cells if c["role"] == role}
-        if not by_outcome:
+        values = [cells.get((o, role)) for o in outcomes]
+        if not any(values):
             continue
         traces.append(
             go.Bar(
                 name=Role(role).label,
                 x=[Outcome(o).label for o in outcomes],
-                y=[by_outcome.get(o) for o in outcomes],
+                y=values,
                 marker=dict(color=colour, pattern=dict(shape=pattern), line=dict(color="#1b1b1b", width=0.5)),
-                hovertemplate=f"{Role(role).label}, %{{x}}: %{{y}} cases<extra></extra>",
+                hovertemplate=f"{Role(role).label}, %{{x}}: %{{y}}<extra></extra>",
             )
         )
     figure = go.Figure(traces)
     figure.update_layout(
         **_layout(
-            "Outcomes, by officer and staff",
+            f"{unit}: outcome by role, where both are stated",
             barmode="stack",
-            height=420,
-            yaxis=dict(title="Cases", gridcolor="#e5e5e5", rangemode="tozero"),
-            xaxis=dict(automargin=True),
-            legend=dict(orientation="h", y=-0.35),
+            height=440,
+            yaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
+            xaxis=dict(automargin=True, tickangle=-30),
+            legend=dict(orientation="h", y=-0.45),
         )
     )
-    return _spec(figure)
-
-
-def trend_line(points: list[dict]) -> dict:
-    dated = [p for p in points if p["foi_return__request__period_end"]]
-    figure = go.Figure(
-        go.Scatter(
-            x=[p["foi_return__request__period_end"].isoformat() for p in dated],
-            y=[p["cases"] for p in dated],
-            mode="lines+markers",
-            marker=dict(size=10, color="#0b3d6b", symbol="circle"),
-            line=dict(color="#3b7dc4", dash="dot"),
-            text=[
-                f"{p['foi_return__request__title']}<br>{p['foi_return__request__period_label']}: "
-                f"{p['cases']} {p['foi_return__request__counting_unit']}"
-                for p in dated
-            ],
-            hoverinfo="text",
-        )
+    both = sum(cells.values())
+    total = view.headline["cases"]
+    caption = (
+        f"{unit} whose outcome and role are both stated: {both:,} of {total.display}. "
+        f"{_periods(view)}. Source: the case lines of {_studies(view)}."
     )
+    return Chart(_spec(figure), f"Stacked bar chart: {unit.lower()} by outcome and role", caption)
+
+
+def study_points(view) -> list[dict]:
+    """Each study's total in this view, for the chart over time and its data table."""
+    points = []
+    for study in view.studies:
+        rows = [r for r in view.rows if r.foi_request.id == study.id]
+        points.append({"study": study, "figure": view.study_totals[study.id], "rows": len(rows)})
+    return points
+
+
+def over_time(view, points: list[dict]) -> Chart | None:
+    """One mark per study, spanning its period, labelled with the study: no line joins them."""
+    dated = [p for p in points if p["study"].period_start and p["study"].period_end and p["figure"] and p["figure"].known]
+    if len(dated) < 2:
+        return None
+    unit = view.unit_label
+    traces = []
+    for point in dated:
+        study, figure = point["study"], point["figure"]
+        traces.append(
+            go.Scatter(
+                x=[study.period_start.isoformat(), study.period_end.isoformat()],
+                y=[figure.value, figure.value],
+                mode="lines+markers+text",
+                line=dict(color="#0b3d6b", width=4, dash="solid" if figure.complete else "dot"),
+                marker=dict(size=9, color="#0b3d6b", symbol=["line-ns", "line-ns"], line=dict(width=2, color="#0b3d6b")),
+                text=[f"{_short(study.title, 34)}: {figure.display}", ""],
+                textposition="top right",
+                cliponaxis=False,
+                hovertext=f"{study.title}<br>{study.period_label}: {figure.display} {unit.lower()}",
+                hoverinfo="text",
+                showlegend=False,
+            )
+        )
+    figure = go.Figure(traces)
     figure.update_layout(
         **_layout(
-            "Cases held, by study, at the end of each study's period",
-            height=360,
-            xaxis=dict(title="End of the period covered", gridcolor="#e5e5e5", type="date", tickformat="%Y"),
-            yaxis=dict(title="Cases (each study's own unit)", gridcolor="#e5e5e5", rangemode="tozero"),
+            f"{unit}, study by study, over each study's period",
+            height=380,
+            xaxis=dict(title="Period covered", gridcolor="#e5e5e5", type="date", tickformat="%Y", automargin=True),
+            yaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
         )
     )
-    return _spec(figure)
+    caption = (
+        f"{unit} in each study, drawn across the period it covers. Studies ask different forces different "
+        "questions, so the marks are not joined: compare within a study. Dotted: partly known (at least N). "
+        f"Source: the case lines of {_studies(view)}."
+    )
+    return Chart(_spec(figure), f"Chart over time: {unit.lower()} by study", caption)
 
 
-def study_bar(rows) -> dict:
-    """One force's cases in each study, oldest first; partly known totals hatched."""
-    ordered = sorted(rows, key=lambda r: (r.foi_request.period_end is None, r.foi_request.period_end or 0))
+def study_chart(view) -> Chart | None:
+    """One force's counts in each study of one unit, oldest first (a force page)."""
+    rows = [r for r in view.rows if r.cases.known]
+    if len(rows) < 2:
+        return None
+    rows = sorted(rows, key=lambda r: (r.foi_request.period_end is None, r.foi_request.period_end or 0))
+    unit = view.unit_label
     figure = go.Figure(
         go.Bar(
-            x=[
-                f"{r.foi_request.period_label}<br>{r.foi_request.requester or 'requester not stated'}"
-                for r in ordered
-            ],
-            y=[r.cases for r in ordered],
-            marker=dict(color="#0b3d6b", pattern=dict(shape=["" if r.total_known else "x" for r in ordered])),
-            hovertext=[_cases_text(r, r.foi_request.title) for r in ordered],
+            x=[f"{r.foi_request.period_label}<br>{_short(r.foi_request.requester or r.foi_request.title, 28)}" for r in rows],
+            y=[r.cases.value for r in rows],
+            marker=dict(color="#0b3d6b", pattern=dict(shape=["" if r.cases.complete else "x" for r in rows])),
+            text=[r.cases.display for r in rows],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[f"{r.foi_request.title}: {r.cases.display}" for r in rows],
             hoverinfo="text",
         )
     )
     figure.update_layout(
         **_layout(
-            "Cases in each study",
-            height=360,
-            yaxis=dict(title="Cases (each study's own unit)", gridcolor="#e5e5e5", rangemode="tozero"),
+            f"{unit} in each study",
+            height=380,
+            yaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
             xaxis=dict(automargin=True),
         )
     )
-    return _spec(figure)
+    caption = (
+        f"{unit} in each study that counts them, {_periods(view)}. Bars are separate studies, not a series. "
+        f"Source: the case lines of {_studies(view)}."
+    )
+    return Chart(_spec(figure), f"Bar chart: {unit.lower()} by study", caption)

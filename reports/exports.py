@@ -22,7 +22,7 @@ from django.db.models import Case, CharField, DateField, F, OuterRef, QuerySet, 
 from django.db.models.functions import Coalesce, NullIf
 from django.utils.text import slugify
 
-from cases.models import CaseLine, CriminalOutcome, FoiReturn, Offence, Outcome, Role, Source, System
+from cases.models import CaseLine, CriminalOutcome, FoiReturn, Offence, Outcome, Role, Source, System, Unit
 
 # A cell starting with one of these is read as a formula (or DDE) by Excel, LibreOffice and
 # Google Sheets. NUL cannot occur in PostgreSQL text, but may in Python strings.
@@ -74,7 +74,12 @@ CASE_LINE_COLUMNS: list[tuple[Column, object]] = [
     (Column("request", "The FOI request or study (its slug on /requests/)."), F("foi_return__request__slug")),
     (Column("request_title", "The request or study's title."), F("foi_return__request__title")),
     (
-        Column("counting_unit", "What one counted case is in this study."),
+        Column("unit", "What one counted case is (code): " + ", ".join(Unit.values) + ". Never add lines of different units."),
+        F("foi_return__request__unit"),
+    ),
+    (Column("unit_label", "What one counted case is, in words."), _label("foi_return__request__unit", Unit.choices)),
+    (
+        Column("counting_unit", "What one counted case is, in the study's sources' own words."),
         F("foi_return__request__counting_unit"),
     ),
     (
@@ -128,6 +133,22 @@ CASE_LINE_COLUMNS: list[tuple[Column, object]] = [
         F("foi_return__status"),
     ),
     (
+        Column(
+            "force_lines_complete",
+            "yes: this force's lines in this study add up to its whole published total; no: they are only "
+            "part of it (or no total is published), so their sum is 'at least' that number.",
+        ),
+        None,  # from the figures engine, per return
+    ),
+    (
+        Column("force_lines_total", "The sum of all this force's lines in this study (not only the filtered ones).", text=False),
+        None,
+    ),
+    (
+        Column("force_total_published", "The total the reply or the published figures give for this force and study; empty: none."),
+        None,
+    ),
+    (
         Column("summary", "A summary of the case, where one is published; else empty."),
         Case(When(summary_publishable=True, then="summary"), default=Value(""), output_field=CharField()),
     ),
@@ -148,14 +169,259 @@ COLUMNS = [column for column, _ in CASE_LINE_COLUMNS]
 HEADER = [column.name for column in COLUMNS]
 
 
+def _per_return(values: dict, output_field, default):
+    """A column whose value is the engine's, per return: one CASE over the (few) returns."""
+    whens = [When(foi_return_id=return_id, then=Value(value)) for return_id, value in values.items()]
+    return Case(*whens, default=Value(default), output_field=output_field) if whens else Value(default, output_field=output_field)
+
+
 def case_line_rows(lines: QuerySet) -> QuerySet:
-    """The filtered lines with every export column, in a stable order (force, study, id)."""
+    """The filtered lines with every export column, in a stable order (id).
+
+    Whether a force's lines are all of its total comes from the figures engine (the one
+    completeness rule), so summing a download cannot pass for a complete total.
+    """
+    from django.db.models import IntegerField
+
+    from reports.engine import return_completeness
+
+    completeness = return_completeness()
+    dynamic = {
+        "force_lines_complete": _per_return(
+            {rid: "yes" if c[0] else "no" for rid, c in completeness.items()}, CharField(), "no"
+        ),
+        "force_lines_total": _per_return({rid: c[1] for rid, c in completeness.items()}, IntegerField(), None),
+        "force_total_published": _per_return({rid: c[2] for rid, c in completeness.items()}, CharField(), ""),
+    }
     return (
         lines.order_by()
-        .annotate(**{f"x_{column.name}": expression for column, expression in CASE_LINE_COLUMNS})
+        .annotate(
+            **{
+                f"x_{column.name}": dynamic[column.name] if expression is None else expression
+                for column, expression in CASE_LINE_COLUMNS
+            }
+        )
         .values_list(*[f"x_{name}" for name in HEADER])
         .order_by("id")
     )
+
+
+# --- Tables of figures: every cell a Figure from the engine --------------------------------
+
+
+def _figure_cells(name: str, figure) -> dict:
+    """A figure in a download: its number (empty when not known) and whether it is exact."""
+    return {name: figure.value, f"{name}_is": figure.status}
+
+
+def _table(records: list[dict]) -> tuple[list[str], list[list]]:
+    header = list(records[0])
+    return header, [[record[name] for name in header] for record in records]
+
+
+def force_table(view) -> tuple[list[str], list[list]]:
+    records = []
+    for row in view.rows:
+        record = {
+            "force": row.force.slug if row.force else "",
+            "force_name": row.name,
+            "request": row.foi_request.slug,
+            "request_title": row.foi_request.title,
+            "period": row.foi_request.period_label,
+            "unit": row.foi_request.unit,
+            "unit_label": row.unit_label,
+        }
+        for name, figure in (
+            ("cases", row.cases),
+            ("officers", row.officers),
+            ("staff", row.staff),
+            ("dismissed", row.dismissed),
+            ("resigned", row.resigned),
+            ("other_outcomes", row.other_outcomes),
+            ("outcome_not_stated", row.outcome_not_stated),
+        ):
+            record |= _figure_cells(name, figure)
+        record |= {
+            "complete": "yes" if row.cases.complete else "no",
+            "per_1000_headcount": row.rate.per_1000,
+            "per_1000_headcount_a_year": row.rate.per_1000_a_year,
+            "headcount": row.rate.headcount,
+            "headcount_date": row.rate.headcount_date,
+            "period_years": row.rate.years,
+            "rate_note": row.rate.description,
+            "source_titles": " | ".join(s.title for s in row.sources),
+            "source_urls": " ".join(s.url for s in row.sources),
+        }
+        records.append(record)
+    if not records:
+        return FORCE_TABLE_HEADER, []
+    return _table(records)
+
+
+FORCE_TABLE_HEADER = (
+    ["force", "force_name", "request", "request_title", "period", "unit", "unit_label"]
+    + [
+        f"{name}{suffix}"
+        for name in ("cases", "officers", "staff", "dismissed", "resigned", "other_outcomes", "outcome_not_stated")
+        for suffix in ("", "_is")
+    ]
+    + [
+        "complete",
+        "per_1000_headcount",
+        "per_1000_headcount_a_year",
+        "headcount",
+        "headcount_date",
+        "period_years",
+        "rate_note",
+        "source_titles",
+        "source_urls",
+    ]
+)
+
+
+def breakdown_table(view, breakdown) -> tuple[list[str], list[list]]:
+    dimension = breakdown.dimension
+    header = [dimension, f"{dimension}_label", "unit", "unit_label", "cases", "cases_is", "forces"]
+    body = [
+        [c.code, c.label, view.unit, view.unit_label, c.figure.value, c.figure.status, c.forces]
+        for c in breakdown.stated
+    ]
+    if breakdown.not_stated.known or breakdown.stated:
+        body.append(
+            ["not_stated", "Not stated", view.unit, view.unit_label, breakdown.not_stated.value, breakdown.not_stated.status, None]
+        )
+    return header, body
+
+
+def force_list_table(forces: list[dict]) -> tuple[list[str], list[list]]:
+    header = [
+        "force",
+        "name",
+        "short_name",
+        "region",
+        "country",
+        "kind",
+        "ons_code",
+        "studies_with_lines",
+        "published_figures",
+        "units_counted",
+    ]
+    body = [
+        [
+            item["force"].slug,
+            item["force"].name,
+            item["force"].short_name,
+            item["force"].region,
+            item["force"].country,
+            item["force"].get_kind_display(),
+            item["force"].ons_code,
+            item["studies"],
+            item["figures"],
+            "; ".join(item["units"]),
+        ]
+        for item in forces
+    ]
+    return header, body
+
+
+def studies_table(studies: list[dict]) -> tuple[list[str], list[list]]:
+    header = [
+        "request",
+        "title",
+        "requester",
+        "period",
+        "period_start",
+        "period_end",
+        "year_basis",
+        "unit",
+        "unit_label",
+        "counting_unit_as_worded",
+        "forces_asked",
+        "forces_answered",
+        "national_total_as_published",
+        "national_total_unit",
+        "held_in_lines",
+        "held_in_lines_is",
+        "source_urls",
+    ]
+    body = []
+    for item in studies:
+        study = item["request"]
+        held = item["held"]
+        body.append(
+            [
+                study.slug,
+                study.title,
+                study.requester,
+                study.period_label,
+                study.period_start,
+                study.period_end,
+                study.get_year_basis_display(),
+                study.unit,
+                item["unit_label"],
+                study.counting_unit,
+                study.forces_asked,
+                study.forces_answered,
+                item["published"].display if item["published"] else None,
+                item["published_unit_label"] or None,
+                held.value if held else None,
+                held.status if held else "not held as lines",
+                " ".join(source.url for source in study.sources.all()),
+            ]
+        )
+    return header, body
+
+
+FIGURE_COLUMNS = [
+    ("figure_id", "Misuse Tracker's id for the figure."),
+    ("request", "The study or FOI request (its slug on /requests/)."),
+    ("request_title", "The study's title."),
+    ("force", "The force's slug; empty for a national figure or forces not named."),
+    ("scope", "Whom the figure covers, as the source says."),
+    ("kind", "The kind of figure (code)."),
+    ("what", "What the figure counts, in words."),
+    ("unit", "What one counted thing is (code). Never add figures of different units."),
+    ("unit_label", "What one counted thing is, in words."),
+    ("value", "The number as published; empty where the source gives none."),
+    ("qualifier", "exact, over, at_least, or no_number: how the source states it."),
+    ("value_as_published", "The number in words as the source states it ('over 70')."),
+    ("role_as_worded", "Whom it counts, in the source's words."),
+    ("period", "The period as the source states it."),
+    ("quote", "The source's own words."),
+    ("source_publisher", "Who published the source."),
+    ("source_title", "The source's title."),
+    ("source_url", "The source's address."),
+    ("notes", "Our notes on the figure."),
+]
+
+
+def figures_table(figures) -> tuple[list[str], list[list]]:
+    header = [name for name, _ in FIGURE_COLUMNS]
+    body = [
+        [
+            f.id,
+            f.request.slug,
+            f.request.title,
+            f.force.slug if f.force else "",
+            f.scope,
+            f.metric_as_recorded,
+            f.description,
+            f.unit,
+            f.get_unit_display(),
+            f.value,
+            f.qualifier,
+            f.value_display,
+            f.role_wording,
+            f.period_label,
+            f.quote,
+            f.source.publisher,
+            f.source.title,
+            f.source.url,
+            f.notes,
+        ]
+        for f in figures
+    ]
+    return header, body
 
 
 # --- Streaming out of PostgreSQL --------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Case, DateField, Q, TextField, Value, When
 from django.db.models.functions import Coalesce
 
-from cases.models import CaseLine, CriminalOutcome, FoiRequest, Offence, Outcome, Role, System
+from cases.models import CaseLine, CriminalOutcome, FoiRequest, Offence, Outcome, ReportedFigure, Role, System, Unit
 from forces.models import Force
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -19,16 +19,12 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 PRESENTATION_PARAMS = {"sort", "page", "excel"}
 
 
-def _region_choices():
-    regions = Force.objects.order_by("region").values_list("region", flat=True).distinct()
-    return [(region, region) for region in regions]
-
-
-def _country_choices():
-    countries = (
-        Force.objects.exclude(country="").order_by("country").values_list("country", flat=True).distinct()
-    )
-    return [(country, country) for country in countries]
+def _places() -> tuple[list, list]:
+    """Region and country choices, in one query."""
+    pairs = set(Force.objects.values_list("region", "country").distinct())
+    regions = sorted({region for region, _ in pairs})
+    countries = sorted({country for _, country in pairs if country})
+    return [(r, r) for r in regions], [(c, c) for c in countries]
 
 
 class CaseLineFilterForm(forms.Form):
@@ -40,7 +36,13 @@ class CaseLineFilterForm(forms.Form):
         return cleaned
 
 
+DEFAULT_UNIT = Unit.PEOPLE_DISCIPLINED
+
+
 class CaseLineFilter(df.FilterSet):
+    """The public filters. A view is always of one counting unit (`unit`): where none is given,
+    the unit of the chosen studies if they share one, else people disciplined."""
+
     # Every filter follows a forward foreign key (line → return → request or force), so no row
     # can match twice: distinct=False spares PostgreSQL a sort of every matching row.
     study = df.ModelMultipleChoiceFilter(
@@ -64,10 +66,10 @@ class CaseLineFilter(df.FilterSet):
         queryset=Force.objects.all(),
     )
     region = df.MultipleChoiceFilter(
-        distinct=False, label="Region", field_name="foi_return__force__region", choices=_region_choices
+        distinct=False, label="Region", field_name="foi_return__force__region", choices=[]
     )
     country = df.MultipleChoiceFilter(
-        distinct=False, label="Country", field_name="foi_return__force__country", choices=_country_choices
+        distinct=False, label="Country", field_name="foi_return__force__country", choices=[]
     )
     role = df.MultipleChoiceFilter(distinct=False, label="Role", choices=Role.choices)
     offence = df.MultipleChoiceFilter(distinct=False, label="Offence", choices=Offence.choices)
@@ -77,11 +79,40 @@ class CaseLineFilter(df.FilterSet):
         distinct=False, label="Criminal outcome", choices=CriminalOutcome.choices
     )
     q = df.CharFilter(label="Search wording and summaries", method="filter_search", max_length=200)
+    unit = df.ChoiceFilter(
+        label="What is counted", choices=Unit.choices, method="filter_unit", empty_label=None
+    )
 
     class Meta:
         model = CaseLine
         fields = []
         form = CaseLineFilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions, countries = _places()
+        self.filters["region"].extra["choices"] = regions
+        self.filters["country"].extra["choices"] = countries
+
+    @property
+    def effective_unit(self) -> str:
+        """The unit this view counts: the one asked for, else the chosen studies', else the default."""
+        if not hasattr(self, "_effective_unit"):
+            cleaned = self.form.cleaned_data
+            unit = cleaned.get("unit")
+            if not unit:
+                studies = cleaned.get("study")
+                units = {s.unit for s in studies} if studies else set()
+                unit = units.pop() if len(units) == 1 else DEFAULT_UNIT
+            self._effective_unit = unit
+        return self._effective_unit
+
+    def filter_unit(self, queryset, name, value):
+        return queryset  # applied once in filter_queryset, with its default
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return queryset.filter(foi_return__request__unit=self.effective_unit)
 
     # A line's period is its own where the source dates it, else its request's. Lines with no
     # period at all (undated studies) cannot match a year filter.
@@ -136,3 +167,60 @@ def not_stated_in(filtered_fields) -> Q:
     for field in filtered_fields:
         condition |= Q(**{field: CODED_FILTERS[field]})
     return condition
+
+
+class FigureFilter(df.FilterSet):
+    """The filters of the published figures (/figures/): the same names as the case lines'."""
+
+    study = df.ModelMultipleChoiceFilter(
+        distinct=False,
+        label="FOI request or study",
+        field_name="request__slug",
+        to_field_name="slug",
+        queryset=FoiRequest.objects.public(),
+    )
+    year_from = df.NumberFilter(
+        label="From year", method="filter_year_from", min_value=YEAR_MIN, max_value=YEAR_MAX
+    )
+    year_to = df.NumberFilter(label="To year", method="filter_year_to", min_value=YEAR_MIN, max_value=YEAR_MAX)
+    force = df.ModelMultipleChoiceFilter(
+        distinct=False, label="Force", field_name="force__slug", to_field_name="slug", queryset=Force.objects.all()
+    )
+    region = df.MultipleChoiceFilter(distinct=False, label="Region", field_name="force__region", choices=[])
+    country = df.MultipleChoiceFilter(distinct=False, label="Country", field_name="force__country", choices=[])
+    unit = df.MultipleChoiceFilter(distinct=False, label="What is counted", choices=Unit.choices)
+    kind = df.MultipleChoiceFilter(
+        distinct=False, label="Kind of figure", field_name="metric", choices=ReportedFigure.Metric.choices
+    )
+    scope = df.ChoiceFilter(
+        label="Scope",
+        method="filter_scope",
+        choices=[("national", "National or unattributed figures"), ("force", "Figures for a named force")],
+    )
+    q = df.CharFilter(label="Search quotes", method="filter_search", max_length=200)
+
+    class Meta:
+        model = ReportedFigure
+        fields = []
+        form = CaseLineFilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions, countries = _places()
+        self.filters["region"].extra["choices"] = regions
+        self.filters["country"].extra["choices"] = countries
+
+    # A figure's period is its study's: the figures carry their period only as the source words it.
+    def filter_year_from(self, queryset, name, value):
+        return queryset.filter(request__period_end__year__gte=int(value))
+
+    def filter_year_to(self, queryset, name, value):
+        return queryset.filter(request__period_start__year__lte=int(value))
+
+    def filter_scope(self, queryset, name, value):
+        return queryset.filter(force__isnull=(value == "national"))
+
+    def filter_search(self, queryset, name, value):
+        if not value.strip():
+            return queryset
+        return queryset.filter(Q(quote__icontains=value) | Q(scope__icontains=value) | Q(detail__icontains=value))

@@ -42,4 +42,6 @@ urlpatterns = [
     path("requests.<format:fmt>", views.request_list_export, name="request-list-export"),
     path("requests/<slug:slug>/", views.request_detail, name="request-detail"),
     path("methodology/", views.methodology, name="methodology"),
+    path("figures/", views.figures, name="figures"),
+    path("figures.<format:fmt>", views.figures_export, name="figures-export"),
 ]

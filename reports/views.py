@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import CaseLine, FoiRequest, Offence, Outcome, Role, System
+from cases.models import FoiRequest
 from forces.models import Force
-from reports import charts, exports, selectors
+from reports import charts, engine, exports, selectors
 from reports.models import ExportLog
 from reports.selectors import BadFilter
 
@@ -26,58 +26,53 @@ def _bad_filter(request, error: BadFilter):
 
 
 def home(request):
-    foi_request = get_object_or_404(FoiRequest.objects.prefetch_related("sources"), slug=HEADLINE_REQUEST)
-    table = selectors.request_force_table(foi_request=foi_request)
-    return render(
-        request,
-        "reports/home.html",
-        {
-            "foi_request": foi_request,
-            "table": table,
-            "national": table.national,
-            "studies": selectors.studies_overview(),
-        },
-    )
+    foi_request = get_object_or_404(FoiRequest.objects.public().prefetch_related("sources"), slug=HEADLINE_REQUEST)
+    context = selectors.request_profile(foi_request=foi_request)
+    context["studies"] = selectors.studies_overview(dataset=context["dataset"])
+    return render(request, "reports/home.html", context)
 
 
 def dashboard(request):
     try:
-        lines, filterset = selectors.filtered_lines(params=request.GET)
-        sort = request.GET.get("sort", "-cases")
-        rows = selectors.dashboard_rows(lines, filterset, sort=sort)
+        found = selectors.analysis(params=request.GET, sort=request.GET.get("sort", "-cases"))
     except BadFilter as error:
         return _bad_filter(request, error)
-    offences = selectors.breakdown(lines, "offence", Offence.choices)
-    outcomes = selectors.breakdown(lines, "outcome", Outcome.choices)
-    roles = selectors.breakdown(lines, "role", Role.choices)
-    systems = selectors.breakdown(lines, "system", System.choices)
-    outcome_by_role = selectors.outcome_by_role(lines)
-    trend = selectors.trend(lines)
+    view = found.view
+    breakdowns = view.breakdowns
+    points = charts.study_points(view)
     return render(
         request,
         "reports/dashboard.html",
         {
-            "filterset": filterset,
-            "headline": selectors.headline(lines),
-            "rows": rows,
-            "sort": sort,
-            "offences": offences,
-            "outcomes": outcomes,
-            "roles": roles,
-            "systems": systems,
-            "outcome_by_role": outcome_by_role,
-            "trend": trend,
-            "facets": selectors.facets(params=request.GET, filterset=filterset),
-            "facet_labels": [(name, filterset.filters[name].label) for name in selectors.FACET_FIELDS],
-            "open_facets": set(request.GET) | {"study", "region", "outcome"},
-            "charts": {
-                "forces": charts.force_bar(rows),
-                "offences": charts.breakdown_bar(offences, "Cases by offence", "Cases"),
-                "outcomes": charts.outcome_mix(outcome_by_role),
-                "trend": charts.trend_line(trend),
-            },
+            "filterset": found.filterset,
+            "view": view,
+            "headline": view.headline,
+            "rows": view.rows,
+            "sort": request.GET.get("sort", "-cases"),
+            "breakdowns": [
+                (name, DASHBOARD_TABLES[f"{name}s"], breakdowns[name]) for name in ("offence", "outcome", "role", "system")
+            ],
+            "points": points,
+            "facets": engine.facets(found.dataset, found.selection),
+            "facet_labels": _facet_labels(found.filterset),
+            "open_facets": set(request.GET) | {"unit", "study", "region", "outcome"},
+            "charts": [
+                chart
+                for chart in (
+                    charts.force_chart(view),
+                    charts.breakdown_chart(view, breakdowns["offence"], "By offence"),
+                    charts.breakdown_chart(view, breakdowns["outcome"], "By outcome"),
+                    charts.outcome_mix(view),
+                    charts.over_time(view, points),
+                )
+                if chart is not None
+            ],
         },
     )
+
+
+def _facet_labels(filterset) -> list[tuple[str, str]]:
+    return [(name, filterset.filters[name].label) for name in engine.FACETS]
 
 
 def force_list(request):
@@ -102,6 +97,29 @@ def methodology(request):
     return render(request, "reports/methodology.html", selectors.methodology())
 
 
+def figures(request):
+    try:
+        found, filterset = selectors.published_figures(params=request.GET)
+    except BadFilter as error:
+        return _bad_filter(request, error)
+    paginator = Paginator(found, 200)
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except (EmptyPage, PageNotAnInteger):
+        return _bad_filter(request, _bad_page(request, paginator))
+    return render(
+        request,
+        "reports/figures.html",
+        {"filterset": filterset, "page": page, "form": filterset.form},
+    )
+
+
+def _bad_page(request, paginator) -> BadFilter:
+    return BadFilter(
+        [f"Page ('page'): '{request.GET.get('page')}' is not a page. Accepted values: 1 to {paginator.num_pages}."]
+    )
+
+
 # --- The case lines and every download -------------------------------------------------------
 
 EXPORT_FORMATS = {"csv", "json", "xlsx"}
@@ -112,42 +130,36 @@ CONTENT_TYPES = {
     "zip": "application/zip",
 }
 DASHBOARD_TABLES = {
-    "forces": "Cases by force and study",
-    "offences": "Cases by offence",
-    "outcomes": "Cases by outcome",
-    "roles": "Cases by role",
-    "systems": "Cases by system misused",
+    "forces": "By force and study",
+    "offences": "By offence",
+    "outcomes": "By outcome",
+    "roles": "By role",
+    "systems": "By system misused",
 }
+PERMALINK_PAGES = {"cases": "case-lines", "figures": "figures", "forces-list": "force-list", "requests": "request-list"}
 
 
 def case_lines(request):
     try:
-        lines, filterset = selectors.filtered_lines(params=request.GET)
+        found = selectors.analysis(params=request.GET)
     except BadFilter as error:
         return _bad_filter(request, error)
-    paginator = Paginator(selectors.case_line_page(lines), 100)
+    paginator = Paginator(selectors.case_line_page(found.filterset.qs), 100)
     try:
         page = paginator.page(request.GET.get("page", 1))
     except (EmptyPage, PageNotAnInteger):
-        return _bad_filter(
-            request,
-            BadFilter(
-                [
-                    f"Page ('page'): '{request.GET.get('page')}' is not a page. "
-                    f"Accepted values: 1 to {paginator.num_pages}."
-                ]
-            ),
-        )
+        return _bad_filter(request, _bad_page(request, paginator))
     return render(
         request,
         "reports/case_lines.html",
         {
-            "filterset": filterset,
+            "filterset": found.filterset,
+            "view": found.view,
             "page": page,
-            "headline": selectors.headline(lines),
-            "facets": selectors.facets(params=request.GET, filterset=filterset),
-            "facet_labels": [(name, filterset.filters[name].label) for name in selectors.FACET_FIELDS],
-            "open_facets": set(request.GET) | {"study", "outcome"},
+            "headline": found.view.headline,
+            "facets": engine.facets(found.dataset, found.selection),
+            "facet_labels": _facet_labels(found.filterset),
+            "open_facets": set(request.GET) | {"unit", "study", "outcome"},
         },
     )
 
@@ -229,76 +241,30 @@ def _meta(request, log: ExportLog, table: str) -> dict:
         "dataset_version": log.dataset_version,
         "generated_at": timezone.now().isoformat(),
         "filters": {name: request.GET.getlist(name) for name in request.GET},
-        "permalink": _permalink(request, "case-lines" if table == "cases" else "dashboard"),
+        "permalink": _permalink(request, PERMALINK_PAGES.get(table, "dashboard")),
         "columns": [{"name": c.name, "description": c.description} for c in exports.COLUMNS]
         if table == "cases"
         else None,
     }
 
 
-def _notes(request, log: ExportLog) -> list[str]:
+def _notes(request, log: ExportLog, table: str = "cases") -> list[str]:
     return [
         "Misuse Tracker: UK police discipline for misusing force IT, from FOI figures.",
         f"Dataset version {log.dataset_version}, downloaded {timezone.localdate().isoformat()}.",
-        f"This view: {_permalink(request, 'case-lines')}",
+        f"This view: {_permalink(request, PERMALINK_PAGES.get(table, 'dashboard'))}",
         "Text cells that would start with = + - @ or a tab or line break start with an apostrophe instead.",
         f"At most {exports.XLSX_MAX_ROWS:,} rows (Excel's limit); the CSV has every row.",
     ]
 
 
 def _table_rows(request, table: str) -> tuple[list[str], list[list]]:
-    """A dashboard table's header and rows, through the same FilterSet and selectors as the page."""
-    lines, filterset = selectors.filtered_lines(params=request.GET)
+    """A dashboard table's header and rows, from the same engine view as the page."""
+    found = selectors.analysis(params=request.GET, sort=request.GET.get("sort", "-cases"))
     if table == "forces":
-        rows = selectors.dashboard_rows(lines, filterset, sort=request.GET.get("sort", "-cases"))
-        header = [
-            "force",
-            "force_name",
-            "request",
-            "request_title",
-            "cases",
-            "cases_complete",
-            "officers",
-            "staff",
-            "dismissed",
-            "resigned",
-            "other_outcomes",
-            "outcome_not_stated",
-            "per_1000_workforce",
-            "workforce_headcount",
-            "workforce_date",
-            "source_titles",
-            "source_urls",
-        ]
-        body = [
-            [
-                row.force.slug if row.force else "",
-                row.name,
-                row.foi_request.slug,
-                row.foi_request.title,
-                row.cases,
-                "yes" if row.total_known else "no (at least)",
-                row.officers_cell,
-                row.staff_cell,
-                row.dismissed_cell,
-                row.resigned_cell,
-                row.other_stated_cell,
-                row.outcome_not_stated,
-                row.rate,
-                row.workforce.total if row.workforce else None,
-                row.workforce.date if row.workforce else None,
-                " | ".join(s.title for s in row.sources),
-                " ".join(s.url for s in row.sources),
-            ]
-            for row in rows
-        ]
-        return header, body
-    dimension = {"offences": "offence", "outcomes": "outcome", "roles": "role", "systems": "system"}[table]
-    choices = CaseLine._meta.get_field(dimension).choices
-    found = selectors.breakdown(lines, dimension, choices)
-    return [dimension, f"{dimension}_label", "cases", "forces"], [
-        [row["code"], row["label"], row["cases"], row["forces"]] for row in found
-    ]
+        return exports.force_table(found.view)
+    dimension = table[:-1]
+    return exports.breakdown_table(found.view, found.view.breakdowns[dimension])
 
 
 def _small_export(request, table: str, fmt: str, header: list[str], body: list[list]):
@@ -317,7 +283,7 @@ def _small_export(request, table: str, fmt: str, header: list[str], body: list[l
         )
     else:
         handle = tempfile.TemporaryFile()
-        exports.xlsx_file(header, body, notes=_notes(request, log), path=handle)
+        exports.xlsx_file(header, body, notes=_notes(request, log, table), path=handle)
         handle.seek(0)
         response = FileResponse(handle, content_type=CONTENT_TYPES["xlsx"])
     return _attachment(response, request, table, fmt)
@@ -347,58 +313,21 @@ def _no_filters(request, what: str) -> BadFilter | None:
 def force_list_export(request, fmt):
     if error := _no_filters(request, "forces"):
         return _bad_filter(request, error)
-    header = [
-        "force",
-        "name",
-        "short_name",
-        "region",
-        "country",
-        "kind",
-        "ons_code",
-        "studies_with_lines",
-        "cases_held",
-    ]
-    body = [
-        [f.slug, f.name, f.short_name, f.region, f.country, f.kind, f.ons_code, f.studies, f.cases_held]
-        for f in selectors.force_list()
-    ]
+    header, body = exports.force_list_table(selectors.force_list())
     return _small_export(request, "forces-list", fmt, header, body)
 
 
 def request_list_export(request, fmt):
     if error := _no_filters(request, "requests"):
         return _bad_filter(request, error)
-    header = [
-        "request",
-        "title",
-        "requester",
-        "period",
-        "period_start",
-        "period_end",
-        "year_basis",
-        "counting_unit",
-        "forces_asked",
-        "forces_answered",
-        "national_total_as_published",
-        "cases_in_lines",
-        "source_urls",
-    ]
-    body = [
-        [
-            s["request"].slug,
-            s["request"].title,
-            s["request"].requester,
-            s["request"].period_label,
-            s["request"].period_start,
-            s["request"].period_end,
-            s["request"].year_basis,
-            s["request"].counting_unit,
-            s["request"].forces_asked,
-            s["request"].forces_answered,
-            s["headline"].display if s["headline"] else None,
-            s["request"].lines_held,
-            " ".join(source.url for source in s["request"].sources.all()),
-        ]
-        for s in selectors.studies_overview()
-    ]
+    header, body = exports.studies_table(selectors.studies_overview())
     return _small_export(request, "requests", fmt, header, body)
+
+
+def figures_export(request, fmt):
+    try:
+        found, _ = selectors.published_figures(params=request.GET)
+    except BadFilter as error:
+        return _bad_filter(request, error)
+    header, body = exports.figures_table(found)
+    return _small_export(request, "figures", fmt, header, body)

@@ -25,6 +25,33 @@ def count_or_dash(value):
 
 
 @register.filter
+def fig(figure):
+    """A Figure from the engine: "1,234", "at least 1,234", or a dash that says what it means."""
+    if figure is None or figure.value is None:
+        return _dash(DASH_TITLE, DASH_TITLE.lower())
+    return figure.display
+
+
+@register.filter
+def rate_cell(rate):
+    """A rate per 1,000 headcount with what it is; a dash that says why where there is none."""
+    if rate is None or rate.per_1000 is None:
+        why = f"No rate: {rate.why_not}" if rate is not None else "No rate"
+        return _dash(why, why.lower())
+    return format_html('<span title="{}">{}</span>', rate.description, rate.display)
+
+
+@register.filter
+def number(value):
+    """A workforce number: thousands separated, no trailing .00 (31,556; 5,219.82)."""
+    if value is None:
+        return _dash("Not available in the source", "not available in the source")
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+@register.filter
 def rate_or_dash(value):
     if value is None:
         return _dash("Total or workforce unknown", "no rate: total or workforce unknown")

@@ -17,6 +17,7 @@ def request_form(**overrides):
         "period_label": "2020",
         "year_basis": "calendar",
         "counting_unit": "people",
+        "unit": "people_disciplined",
         "returns-TOTAL_FORMS": "0",
         "returns-INITIAL_FORMS": "0",
         "returns-MIN_NUM_FORMS": "0",

@@ -1,0 +1,860 @@
+"""The figures engine: one aggregate of the public case lines -> every public number.
+
+Every headline, table cell, breakdown, facet count, chart bar and download row is read from
+here, so a figure reads the same everywhere: a value, "at least N", or "—".
+
+How it works
+- One grouped read of the public lines (filtered in SQL only by the text search and the period,
+  which are not facets): return × role × offence × system × outcome × criminal outcome ->
+  cases. pandas holds it; every other filter is a column test on it, so the facets (each
+  counted under all the *other* filters) cost no further query.
+- The return metadata (request, its counting unit, force, sources, the lines it holds in all),
+  the published totals and the workforce come in a fixed number of small queries.
+- A view is always of one counting unit: people disciplined, breaches, allegations … are
+  never added together.
+
+The completeness rule, written once
+- A return's total is *known* when the reply states it (`FoiReturn.reported_total`), or the
+  published figures give it for that force in the request's unit, and the return's lines add
+  up to exactly that total. The part of a study no source attributes to a named force is
+  complete when the study's lines add up to its national total.
+- A count in a view is complete when its return's total is known, no text search is in use,
+  and, for each coded filter in use (role, offence …), none of the return's lines leaves that
+  field not stated (filtering *for* "not stated" counts those lines exactly).
+- A count of one category (dismissed, officers …) is complete when the count is complete and
+  none of the return's lines leaves that field not stated.
+- Incomplete: "at least N" where N > 0, "—" where nothing is known. 0 only where complete.
+- A sum is complete when every part is; unknown parts make it "at least" the known ones. A sum
+  that covers a whole study (every return it holds, nothing filtered out but the outcome) is
+  checked against the study's own published total: where the lines add up to it exactly
+  (Parliament Street: 237 people, 11 dismissed, 6 resigned), the sum is that published figure.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models.functions import Coalesce
+
+from cases.models import (
+    CaseLine,
+    CriminalOutcome,
+    FoiRequest,
+    FoiReturn,
+    Offence,
+    Outcome,
+    ReportedFigure,
+    Role,
+    Source,
+    System,
+    Unit,
+)
+from cases.selectors import ReportedValue, reported_value
+from forces.models import Force, WorkforceSnapshot
+
+NOT_STATED = "not_stated"
+CODED = {
+    "role": Role,
+    "offence": Offence,
+    "system": System,
+    "outcome": Outcome,
+    "criminal_outcome": CriminalOutcome,
+}
+RETURN_LEVEL = ("study", "force", "region", "country", "unit")
+FACETS = ("unit", "study", "region", "country", "force", "role", "offence", "system", "outcome", "criminal_outcome")
+DEFAULT_UNIT = Unit.PEOPLE_DISCIPLINED
+# Outcome columns of the force tables: the two the studies headline, then the rest.
+HEADLINE_OUTCOMES = (Outcome.DISMISSED, Outcome.RESIGNED)
+# A workforce snapshot further than this from the end of a study's period is no basis for a rate.
+WORKFORCE_MAX_DISTANCE_DAYS = 2 * 366
+# Published national figures that a whole study's lines can be checked against, per unit.
+NATIONAL_TOTAL_METRICS = ReportedFigure.TOTAL_METRICS
+NATIONAL_OUTCOME_METRICS = {Outcome.DISMISSED: "dismissed", Outcome.RESIGNED: "resigned"}
+
+
+# --- One figure ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count as Misuse Tracker may state it: known, a lower bound, or not known at all."""
+
+    value: int | None  # None: not known ("—")
+    complete: bool = True  # False: "at least value"
+
+    @classmethod
+    def of(cls, count: int, *, complete: bool) -> Figure:
+        """A count of held lines: exact when complete; else a lower bound, or unknown at 0."""
+        count = int(count)
+        if complete:
+            return cls(count, True)
+        return cls(count, False) if count > 0 else cls(None, False)
+
+    @classmethod
+    def total(cls, parts) -> Figure:
+        parts = list(parts)
+        if not parts:
+            return cls(None, False)
+        known = [p.value for p in parts if p.value is not None]
+        complete = all(p.complete and p.value is not None for p in parts)
+        if not known or (not complete and sum(known) == 0):
+            return cls(None, False)  # "at least 0" says nothing: it is not known
+        return cls(sum(known), complete)
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+    @property
+    def display(self) -> str:
+        if self.value is None:
+            return "—"
+        return f"{self.value:,}" if self.complete else f"at least {self.value:,}"
+
+    @property
+    def status(self) -> str:
+        """The figure's kind in a download: exact, at least, or not stated."""
+        if self.value is None:
+            return "not stated"
+        return "exact" if self.complete else "at least"
+
+    @property
+    def sort_value(self):
+        return self.value
+
+    def __str__(self) -> str:
+        return self.display
+
+
+UNKNOWN = Figure(None, False)
+
+
+# --- Rates ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Cases per 1,000 headcount at a date, over the study's period, and per year of it."""
+
+    per_1000: Decimal | None
+    per_1000_a_year: Decimal | None = None
+    headcount: Decimal | None = None
+    headcount_date: date | None = None
+    years: Decimal | None = None
+    why_not: str = ""  # where no rate can be given, why
+
+    @property
+    def display(self) -> str:
+        return "—" if self.per_1000 is None else f"{self.per_1000:.2f}"
+
+    @property
+    def description(self) -> str:
+        if self.per_1000 is None:
+            return f"No rate: {self.why_not}"
+        text = (
+            f"{self.per_1000:.2f} per 1,000 headcount at {self.headcount_date:%-d %B %Y} "
+            f"({self.headcount:,.0f}), over the study's period of {_years(self.years)}"
+        )
+        if self.per_1000_a_year is not None:
+            text += f"; {self.per_1000_a_year:.2f} per 1,000 a year"
+        return text
+
+
+def _years(years: Decimal) -> str:
+    return f"{years.normalize():f} year" + ("" if years == 1 else "s")
+
+
+def _two(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def period_years(foi_request: FoiRequest) -> Decimal | None:
+    """The study's period in years, to one decimal; None when the period is not dated."""
+    if foi_request.period_start is None or foi_request.period_end is None:
+        return None
+    days = (foi_request.period_end - foi_request.period_start).days + 1
+    return Decimal(days / 365.25).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def nearest_snapshot(snapshots: list[WorkforceSnapshot], when) -> WorkforceSnapshot | None:
+    if when is None or not snapshots:
+        return None
+    best = min(snapshots, key=lambda s: (abs((s.date - when).days), s.date))
+    return best if abs((best.date - when).days) <= WORKFORCE_MAX_DISTANCE_DAYS else None
+
+
+def rate_for(*, cases: Figure, foi_return: FoiReturn, snapshots: list[WorkforceSnapshot]) -> Rate:
+    if foi_return.force_id is None:
+        return Rate(None, why_not="the force is not stated")
+    if not cases.complete or cases.value is None:
+        return Rate(None, why_not="the force's total for this view is not known (at least N)")
+    foi_request = foi_return.request
+    if foi_request.period_end is None:
+        return Rate(None, why_not="the study's period is not dated")
+    snapshot = nearest_snapshot(snapshots, foi_request.period_end)
+    if snapshot is None or not snapshot.total:
+        return Rate(
+            None,
+            why_not="no Home Office headcount within two years of the end of the study's period "
+            "(the workforce tables held cover 2017 to 2019)",
+        )
+    per_1000 = _two(Decimal(cases.value) * 1000 / snapshot.total)
+    years = period_years(foi_request)
+    per_year = _two(per_1000 / years) if years else None
+    return Rate(per_1000, per_year, snapshot.total, snapshot.date, years)
+
+
+# --- Rows -------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One return (a force's answer to one study) in one view: every cell a Figure."""
+
+    foi_return: FoiReturn
+    cases: Figure
+    officers: Figure
+    staff: Figure
+    role_not_stated: Figure
+    outcomes: dict[str, Figure]  # outcome code -> Figure, every code
+    other_outcomes: Figure
+    outcome_not_stated: Figure
+    rate: Rate
+    counts: pd.DataFrame = field(repr=False, default=None)  # the matching aggregate rows
+
+    @property
+    def force(self) -> Force | None:
+        return self.foi_return.force
+
+    @property
+    def foi_request(self) -> FoiRequest:
+        return self.foi_return.request
+
+    @property
+    def name(self) -> str:
+        return self.force.name if self.force else "Force not stated"
+
+    @property
+    def sources(self) -> list[Source]:
+        return list(self.foi_return.sources.all())
+
+    @property
+    def dismissed(self) -> Figure:
+        return self.outcomes[Outcome.DISMISSED]
+
+    @property
+    def resigned(self) -> Figure:
+        return self.outcomes[Outcome.RESIGNED]
+
+    @property
+    def unit_label(self) -> str:
+        return Unit(self.foi_request.unit).label
+
+    def sort_key(self, key: str):
+        return {
+            "force": self.name,
+            "study": self.foi_request.title,
+            "cases": self.cases.value,
+            "officers": self.officers.value,
+            "staff": self.staff.value,
+            "dismissed": self.dismissed.value,
+            "resigned": self.resigned.value,
+            "other": self.other_outcomes.value,
+            "not_stated": self.outcome_not_stated.value,
+            "rate": self.rate.per_1000,
+        }[key]
+
+
+SORT_KEYS = ("force", "study", "cases", "officers", "staff", "dismissed", "resigned", "other", "not_stated", "rate")
+
+
+def sort_rows(rows: list[Row], sort: str) -> list[Row]:
+    """Sort by any column; "—" sorts last whichever way, never as if it were 0."""
+    key = sort.lstrip("-")
+    descending = sort.startswith("-")
+    present = [r for r in rows if r.sort_key(key) is not None]
+    missing = [r for r in rows if r.sort_key(key) is None]
+    present.sort(key=lambda r: (r.name, r.foi_request.title))
+    present.sort(key=lambda r: r.sort_key(key), reverse=descending)
+    missing.sort(key=lambda r: (r.name, r.foi_request.title))
+    return present + missing
+
+
+# --- The data a view is computed from -----------------------------------------------------
+
+
+@dataclass
+class Selection:
+    """What the filters ask for, as column tests on the aggregate."""
+
+    unit: str | None = None
+    values: dict[str, set] = field(default_factory=dict)  # facet name -> accepted values
+    search: bool = False
+    dated: bool = False  # a year filter is in use
+
+    def without(self, name: str) -> Selection:
+        values = {k: v for k, v in self.values.items() if k != name}
+        return Selection(None if name == "unit" else self.unit, values, self.search, self.dated)
+
+    def coded_in_use(self) -> set[str]:
+        """Coded filters in use that leave out 'not stated' (so unstated lines might match)."""
+        return {name for name, accepted in self.values.items() if name in CODED and NOT_STATED not in accepted}
+
+    @property
+    def line_level(self) -> bool:
+        return self.search or any(name in CODED for name in self.values)
+
+
+class Dataset:
+    """The aggregate of the lines a set of filters reaches, and what every view needs beside it."""
+
+    def __init__(self, *, lines, selection: Selection, forces_only=None):
+        self.selection = selection
+        grouped = (
+            lines.order_by()
+            .values("foi_return_id", *CODED)
+            .annotate(cases=Sum("count"), lines=Count("id"))
+        )
+        frame = pd.DataFrame.from_records(
+            list(grouped), columns=["foi_return_id", *CODED, "cases", "lines"]
+        )
+        returns_query = (
+            FoiReturn.objects.public()
+            .filter(lines__isnull=False)
+            .select_related("force", "request")
+            .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("publisher", "url")))
+            .annotate(lines_total=Coalesce(Sum("lines__count"), 0))
+        )
+        if forces_only is not None:
+            returns_query = returns_query.filter(Q(force__in=forces_only) | Q(force__isnull=True))
+        self.returns = {r.id: r for r in returns_query}
+        frame = frame[frame["foi_return_id"].isin(self.returns.keys())]
+        meta = pd.DataFrame.from_records(
+            [
+                {
+                    "foi_return_id": r.id,
+                    "request_id": r.request_id,
+                    "study": r.request.slug,
+                    "unit": r.request.unit,
+                    "force": r.force.slug if r.force else "",
+                    "region": r.force.region if r.force else "",
+                    "country": r.force.country if r.force else "",
+                }
+                for r in self.returns.values()
+            ],
+            columns=["foi_return_id", "request_id", "study", "unit", "force", "region", "country"],
+        )
+        self.frame = frame.merge(meta, on="foi_return_id", how="inner")
+        self.figures = _totals_figures()
+        self.known_totals = {r.id: return_known_total(r, self.figures) for r in self.returns.values()}
+        self.complete_returns = _complete_returns(self.returns, self.known_totals, self.figures)
+        self.snapshots = _headcounts({r.force_id for r in self.returns.values() if r.force_id})
+
+    # -- filtering --
+
+    def matching(self, selection: Selection) -> pd.DataFrame:
+        frame = self.frame
+        if selection.unit:
+            frame = frame[frame["unit"] == selection.unit]
+        for name, accepted in selection.values.items():
+            frame = frame[frame[name].isin(accepted)]
+        return frame
+
+    def units(self, selection: Selection) -> list[str]:
+        present = set(self.matching(selection.without("unit"))["unit"])
+        return [u for u in Unit.values if u in present]
+
+    # -- rows --
+
+    def rows(self, selection: Selection) -> list[Row]:
+        matched = self.matching(selection)
+        if matched.empty:
+            return []
+        coded = selection.coded_in_use()
+        # Lines of each return (under the period and search) whose coded fields are not stated.
+        unstated = {
+            name: self.frame[self.frame[name] == NOT_STATED].groupby("foi_return_id")["cases"].sum()
+            for name in CODED
+        }
+        rows = []
+        for return_id, counts in matched.groupby("foi_return_id", sort=False):
+            foi_return = self.returns[return_id]
+            complete = (
+                return_id in self.complete_returns
+                and not selection.search
+                and not any(unstated[name].get(return_id, 0) for name in coded)
+            )
+            rows.append(self._row(foi_return, counts, complete, selection))
+        return rows
+
+    def _row(self, foi_return, counts: pd.DataFrame, complete: bool, selection: Selection) -> Row:
+        by_role = counts.groupby("role")["cases"].sum()
+        by_outcome = counts.groupby("outcome")["cases"].sum()
+        role_unstated = int(by_role.get(Role.NOT_STATED, 0))
+        outcome_unstated = int(by_outcome.get(Outcome.NOT_STATED, 0))
+        cases = Figure.of(counts["cases"].sum(), complete=complete)
+        roles_complete = complete and role_unstated == 0
+        officers = Figure.of(by_role.get(Role.OFFICER, 0), complete=roles_complete)
+        staff = Figure.of(by_role.get(Role.STAFF, 0), complete=roles_complete)
+        if (
+            foi_return.reported_officers is not None
+            and foi_return.reported_staff is not None
+            and complete
+            and not selection.line_level
+        ):
+            # The reply gives its roles only as totals (West Midlands 4624/14: 5 officers and 2
+            # staff, outcomes not split by role): the lines cannot carry them, the return does.
+            officers = Figure(foi_return.reported_officers, True)
+            staff = Figure(foi_return.reported_staff, True)
+        outcomes_complete = complete and outcome_unstated == 0
+        outcomes = {
+            code: Figure.of(by_outcome.get(code, 0), complete=outcomes_complete) for code in Outcome.values
+        }
+        other = Figure.of(
+            sum(int(by_outcome.get(code, 0)) for code in Outcome.values if code not in (*HEADLINE_OUTCOMES, NOT_STATED)),
+            complete=outcomes_complete,
+        )
+        snapshots = self.snapshots.get(foi_return.force_id, [])
+        return Row(
+            foi_return=foi_return,
+            cases=cases,
+            officers=officers,
+            staff=staff,
+            role_not_stated=Figure.of(role_unstated, complete=complete),
+            outcomes=outcomes,
+            other_outcomes=other,
+            outcome_not_stated=Figure.of(outcome_unstated, complete=complete),
+            rate=rate_for(cases=cases, foi_return=foi_return, snapshots=snapshots),
+            counts=counts,
+        )
+
+    # -- sums --
+
+    def covers_whole_study(self, rows: list[Row], selection: Selection, request_id: int) -> bool:
+        """Do these rows hold every return of the study, with nothing but the outcome filtered?"""
+        if selection.search or selection.dated:
+            return False
+        if any(name in selection.values for name in ("role", "offence", "system", "criminal_outcome")):
+            return False
+        # Every return of the study must pass the force, region and country filters; returns left
+        # out only by the outcome filter hold none of that outcome, which is what is being summed.
+        for foi_return in self.returns.values():
+            if foi_return.request_id != request_id:
+                continue
+            force = foi_return.force
+            place = {
+                "force": force.slug if force else "",
+                "region": force.region if force else "",
+                "country": force.country if force else "",
+            }
+            if any(name in selection.values and place[name] not in selection.values[name] for name in place):
+                return False
+        return True
+
+    def total(self, rows: list[Row], selection: Selection, *, cell) -> Figure:
+        """The sum of one cell over rows, study by study, each checked against its published total.
+
+        `cell` is "cases", "officers", "staff", "other_outcomes", "outcome_not_stated" or an
+        outcome code.
+        """
+        by_request = defaultdict(list)
+        for row in rows:
+            by_request[row.foi_return.request_id].append(row)
+        parts = []
+        for request_id, found in by_request.items():
+            part = Figure.total(_cell(row, cell) for row in found)
+            published = self._published_national(request_id, cell, selection)
+            if (
+                published is not None
+                and part.value == published
+                and self.covers_whole_study(found, selection, request_id)
+            ):
+                part = Figure(published, True)
+            parts.append(part)
+        return Figure.total(parts)
+
+    def _published_national(self, request_id: int, cell: str, selection: Selection) -> int | None:
+        """The study's published national figure for this cell under this outcome filter, if any."""
+        outcome_filter = selection.values.get("outcome")
+        if cell == "cases":
+            if outcome_filter is None:
+                groups = [NATIONAL_TOTAL_METRICS]
+            elif outcome_filter <= set(NATIONAL_OUTCOME_METRICS):
+                groups = [(NATIONAL_OUTCOME_METRICS[code],) for code in sorted(outcome_filter)]
+            else:
+                return None
+        elif cell in NATIONAL_OUTCOME_METRICS and (outcome_filter is None or cell in outcome_filter):
+            groups = [(NATIONAL_OUTCOME_METRICS[cell],)]
+        else:
+            return None
+        foi_request = next(r.request for r in self.returns.values() if r.request_id == request_id)
+        total = 0
+        for metrics in groups:
+            value = national_value(self.figures, foi_request, metrics)
+            if value is None or value.value is None or value.qualifier != ReportedFigure.Qualifier.EXACT:
+                return None
+            total += value.value
+        return total
+
+
+def _cell(row: Row, cell: str) -> Figure:
+    if cell in Outcome.values:
+        return row.outcomes[cell]
+    return getattr(row, cell)
+
+
+# --- Totals the sources publish -------------------------------------------------------------
+
+
+def _totals_figures() -> list[ReportedFigure]:
+    """Every published total, national or per force (a small table, read whole in one query)."""
+    metrics = (*ReportedFigure.TOTAL_METRICS, *NATIONAL_OUTCOME_METRICS.values())
+    return list(
+        ReportedFigure.objects.filter(metric__in=metrics)
+        .select_related("source")
+        .order_by("source__publisher", "id")
+    )
+
+
+def return_known_total(foi_return: FoiReturn, figures: list[ReportedFigure]) -> ReportedValue | None:
+    """The total the reply or the published figures give for this return, in its study's unit."""
+    if foi_return.reported_total is not None:
+        return ReportedValue(foi_return.reported_total, ReportedFigure.Qualifier.EXACT, [])
+    if foi_return.force_id is None:
+        return None
+    unit = foi_return.request.unit
+    found = [
+        f
+        for f in figures
+        if f.request_id == foi_return.request_id
+        and f.force_id == foi_return.force_id
+        and f.unit == unit
+        and f.metric in ReportedFigure.TOTAL_METRICS
+    ]
+    metric = next((m for m in ReportedFigure.TOTAL_METRICS if any(f.metric == m for f in found)), None)
+    return reported_value([f for f in found if f.metric == metric])
+
+
+def national_value(figures, foi_request: FoiRequest, metrics) -> ReportedValue | None:
+    """The study's national figure for one of the metrics, in the study's unit."""
+    found = [
+        f
+        for f in figures
+        if f.request_id == foi_request.id and f.force_id is None and f.unit == foi_request.unit and f.metric in metrics
+    ]
+    metric = next((m for m in metrics if any(f.metric == m for f in found)), None)
+    return reported_value([f for f in found if f.metric == metric])
+
+
+def _complete_returns(returns: dict[int, FoiReturn], known_totals, figures) -> set[int]:
+    """The returns whose lines are all of their total (the completeness rule, first half)."""
+    complete = set()
+    lines_by_request = defaultdict(int)
+    for r in returns.values():
+        lines_by_request[r.request_id] += r.lines_total
+    for r in returns.values():
+        if r.force_id is None and r.reported_total is None:
+            national = national_value(figures, r.request, NATIONAL_TOTAL_METRICS)
+            if (
+                national is not None
+                and national.value is not None
+                and national.qualifier == ReportedFigure.Qualifier.EXACT
+                and national.value == lines_by_request[r.request_id]
+            ):
+                complete.add(r.id)
+            continue
+        known = known_totals[r.id]
+        if (
+            known is not None
+            and known.value is not None
+            and known.qualifier == ReportedFigure.Qualifier.EXACT
+            and known.value == r.lines_total
+        ):
+            complete.add(r.id)
+    return complete
+
+
+def _headcounts(force_ids) -> dict[int, list[WorkforceSnapshot]]:
+    snapshots = defaultdict(list)
+    if not force_ids:
+        return snapshots
+    for snapshot in WorkforceSnapshot.objects.filter(
+        force_id__in=force_ids, measure=WorkforceSnapshot.Measure.HEADCOUNT
+    ).order_by("date"):
+        snapshots[snapshot.force_id].append(snapshot)
+    return snapshots
+
+
+# --- Views: what a page shows -------------------------------------------------------------
+
+
+@dataclass
+class Category:
+    code: str
+    label: str
+    figure: Figure
+    forces: int  # named forces with at least one such case
+
+
+@dataclass
+class Breakdown:
+    dimension: str
+    stated: list[Category]  # stated values with cases, largest first
+    not_stated: Figure  # set apart, never a bar beside the stated ones
+    total: Figure
+
+    @property
+    def stated_total(self) -> Figure:
+        return Figure.total(c.figure for c in self.stated) if self.stated else UNKNOWN
+
+
+@dataclass
+class View:
+    unit: str | None
+    rows: list[Row]
+    headline: dict[str, Figure]
+    breakdowns: dict[str, Breakdown]
+    named_forces: int
+    studies: list[FoiRequest]
+    unattributed: Figure
+    study_totals: dict[int, Figure] = field(default_factory=dict)
+
+    @property
+    def unit_label(self) -> str:
+        return Unit(self.unit).label if self.unit else ""
+
+    @property
+    def named_rows(self) -> list[Row]:
+        return [r for r in self.rows if r.force is not None]
+
+    @property
+    def unattributed_rows(self) -> list[Row]:
+        return [r for r in self.rows if r.force is None]
+
+
+HEADLINE_CELLS = {
+    "cases": "cases",
+    "officers": "officers",
+    "staff": "staff",
+    "dismissed": Outcome.DISMISSED,
+    "resigned": Outcome.RESIGNED,
+    "other": "other_outcomes",
+    "not_stated": "outcome_not_stated",
+}
+
+
+def view(dataset: Dataset, selection: Selection, *, sort: str = "-cases") -> View:
+    rows = sort_rows(dataset.rows(selection), sort)
+    headline = {name: dataset.total(rows, selection, cell=cell) for name, cell in HEADLINE_CELLS.items()}
+    breakdowns = {name: breakdown(dataset, rows, selection, name) for name in ("offence", "outcome", "role", "system")}
+    studies = []
+    for row in rows:
+        if row.foi_request not in studies:
+            studies.append(row.foi_request)
+    studies.sort(key=lambda s: (s.period_end is None, s.period_end or date.min, s.slug))
+    return View(
+        unit=selection.unit,
+        rows=rows,
+        headline=headline,
+        breakdowns=breakdowns,
+        named_forces=len({r.force.id for r in rows if r.force}),
+        studies=studies,
+        unattributed=Figure.total(r.cases for r in rows if r.force is None)
+        if any(r.force is None for r in rows)
+        else Figure(0, True),
+        study_totals={
+            study.id: dataset.total([r for r in rows if r.foi_request.id == study.id], selection, cell="cases")
+            for study in studies
+        },
+    )
+
+
+def breakdown(dataset: Dataset, rows: list[Row], selection: Selection, dimension: str) -> Breakdown:
+    """Cases per stated value of one coded field, with "not stated" set apart."""
+    choices = CODED[dimension]
+    stated = []
+    for code, label in choices.choices:
+        if code == NOT_STATED:
+            continue
+        if not any(int(row.counts[row.counts[dimension] == code]["cases"].sum()) for row in rows):
+            continue
+        figure = _category_total(dataset, rows, selection, dimension, code)
+        forces = len(
+            {row.force.id for row in rows if row.force and int(row.counts[row.counts[dimension] == code]["cases"].sum())}
+        )
+        stated.append(Category(code, label, figure, forces))
+    stated.sort(key=lambda c: (-(c.figure.value or 0), c.label))
+    not_stated = Figure.total(
+        Figure.of(int(row.counts[row.counts[dimension] == NOT_STATED]["cases"].sum()), complete=row.cases.complete)
+        for row in rows
+    ) if rows else UNKNOWN
+    return Breakdown(dimension, stated, not_stated, dataset.total(rows, selection, cell="cases"))
+
+
+def _category_total(dataset: Dataset, rows, selection, dimension: str, code: str) -> Figure:
+    if dimension == "outcome":
+        return dataset.total(rows, selection, cell=code)
+    parts = []
+    for row in rows:
+        by_value = row.counts.groupby(dimension)["cases"].sum()
+        complete = row.cases.complete and int(by_value.get(NOT_STATED, 0)) == 0
+        parts.append(Figure.of(int(by_value.get(code, 0)), complete=complete))
+    if dimension == "role" and code in (Role.OFFICER, Role.STAFF):
+        # Officers and staff read the same here as in the table's columns.
+        parts = [row.officers if code == Role.OFFICER else row.staff for row in rows]
+    return Figure.total(parts)
+
+
+# --- Facets -------------------------------------------------------------------------------
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    figure: Figure
+    selected: bool
+
+
+def facets(dataset: Dataset, selection: Selection) -> dict[str, list[Option]]:
+    """For each filter, what each option would show under all the *other* filters in use.
+
+    Every count is the headline the view would show if that option alone were chosen, so it
+    reads the same ("at least N", "—") as the page it leads to. Units are never added: the unit
+    facet counts each unit in its own terms; every other facet counts within the chosen unit.
+    """
+    labels = _labels(dataset)
+    result = {}
+    for name in FACETS:
+        others = selection.without(name)
+        if name == "unit":
+            options = []
+            for unit in dataset.units(selection):
+                chosen = Selection(unit, others.values, others.search, others.dated)
+                rows = dataset.rows(chosen)
+                options.append(
+                    Option(unit, Unit(unit).label, dataset.total(rows, chosen, cell="cases"), unit == selection.unit)
+                )
+            result[name] = options
+            continue
+        matched = dataset.matching(others)
+        accepted = selection.values.get(name, set())
+        options = []
+        values = [v for v in pd.unique(matched[name])] if not matched.empty else []
+        for value in values:
+            if name in RETURN_LEVEL and value == "":
+                label = "Not stated"
+            else:
+                label = labels[name].get(value, value)
+            chosen_values = {**others.values, name: {value}}
+            chosen = Selection(others.unit, chosen_values, others.search, others.dated)
+            rows = dataset.rows(chosen)
+            if not rows:
+                continue
+            options.append(
+                Option(value, label, dataset.total(rows, chosen, cell="cases"), value in accepted)
+            )
+        options.sort(key=lambda o: (-(o.figure.value or 0), o.label))
+        result[name] = options
+    return result
+
+
+def _labels(dataset: Dataset) -> dict[str, dict]:
+    labels = {name: dict(choices.choices) for name, choices in CODED.items()}
+    labels["study"] = {r.request.slug: r.request.title for r in dataset.returns.values()}
+    labels["force"] = {r.force.slug: r.force.name for r in dataset.returns.values() if r.force}
+    labels["region"] = {}
+    labels["country"] = {}
+    labels["unit"] = dict(Unit.choices)
+    return labels
+
+
+# --- Reconciliation of a study's published totals -----------------------------------------
+
+
+@dataclass
+class Reconciliation:
+    label: str
+    reported: ReportedValue | None
+    attributed: int
+    unattributed: int
+    named_forces: int
+
+    @property
+    def held(self) -> int:
+        return self.attributed + self.unattributed
+
+    @property
+    def reconciles(self) -> bool:
+        return (
+            self.reported is not None
+            and self.reported.value is not None
+            and self.reported.qualifier == ReportedFigure.Qualifier.EXACT
+            and self.reported.value == self.held
+        )
+
+
+def reconciliations(dataset: Dataset, study_view: View, foi_request: FoiRequest) -> list[Reconciliation]:
+    """The study's published national totals against the lines held, named and not attributed."""
+    result = []
+    checks = [("cases", NATIONAL_TOTAL_METRICS, Unit(foi_request.unit).label.lower())]
+    checks += [(code, (metric,), Outcome(code).label.lower()) for code, metric in NATIONAL_OUTCOME_METRICS.items()]
+    for cell, metrics, label in checks:
+        reported = national_value(dataset.figures, foi_request, metrics)
+        if reported is None:
+            continue
+        named = [r for r in study_view.rows if r.force is not None]
+        unnamed = [r for r in study_view.rows if r.force is None]
+
+        def held(rows):
+            return sum(int(_lines_of(r, cell)) for r in rows)
+
+        result.append(
+            Reconciliation(
+                label=label,
+                reported=reported,
+                attributed=held(named),
+                unattributed=held(unnamed),
+                named_forces=len({r.force.id for r in named if _lines_of(r, cell)}),
+            )
+        )
+    return result
+
+
+def _lines_of(row: Row, cell: str) -> int:
+    if cell == "cases":
+        return int(row.counts["cases"].sum())
+    return int(row.counts[row.counts["outcome"] == cell]["cases"].sum())
+
+
+# --- Per-return completeness, for the case-line download -----------------------------------
+
+
+def return_completeness() -> dict[int, tuple[bool, int, str]]:
+    """Each public return: (its lines are all of its total?, lines total, the known total)."""
+    returns = {
+        r.id: r
+        for r in FoiReturn.objects.public()
+        .filter(lines__isnull=False)
+        .select_related("request", "force")
+        .annotate(lines_total=Coalesce(Sum("lines__count"), 0))
+    }
+    figures = _totals_figures()
+    known = {rid: return_known_total(r, figures) for rid, r in returns.items()}
+    complete = _complete_returns(returns, known, figures)
+    result = {}
+    for rid, r in returns.items():
+        if r.force_id is None:
+            national = national_value(figures, r.request, NATIONAL_TOTAL_METRICS)
+            total_text = (
+                f"{national.display} nationally, less the named forces" if national and national.value is not None else ""
+            )
+        else:
+            total_text = known[rid].display if known[rid] and known[rid].value is not None else ""
+        result[rid] = (rid in complete, r.lines_total, total_text)
+    return result
