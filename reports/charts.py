@@ -190,7 +190,7 @@ def outcome_mix(view) -> Chart | None:
     """Stated outcomes stacked by stated role, most severe first; unstated ones in the caption."""
     cells = {}
     for row in view.rows:
-        for (outcome, role), cases in row.counts.groupby(["outcome", "role"])["cases"].sum().items():
+        for (outcome, role), cases in row.counts.by("outcome", "role").items():
             if outcome == Outcome.NOT_STATED or role == Role.NOT_STATED:
                 continue
             cells[(outcome, role)] = cells.get((outcome, role), 0) + int(cases)

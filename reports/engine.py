@@ -134,6 +134,57 @@ class Figure:
 UNKNOWN = Figure(None, False)
 
 
+# --- Counts: the aggregate's rows of one return ---------------------------------------------
+
+DIMENSION = {name: i for i, name in enumerate(CODED)}  # position in an aggregate record
+CASES = len(CODED)
+
+
+class Counts:
+    """The aggregate records (role, offence, system, outcome, criminal outcome, cases) of one
+    return that match a view. Plain tuples: a view sums a few of them many ways, where a
+    DataFrame operation per sum would cost more than the sum."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, records):
+        self.records = records
+
+    def __bool__(self) -> bool:
+        return bool(self.records)
+
+    def total(self) -> int:
+        return sum(r[CASES] for r in self.records)
+
+    def of(self, dimension: str, code) -> int:
+        i = DIMENSION[dimension]
+        return sum(r[CASES] for r in self.records if r[i] == code)
+
+    def of_any(self, dimension: str, codes) -> int:
+        i = DIMENSION[dimension]
+        return sum(r[CASES] for r in self.records if r[i] in codes)
+
+    def by(self, *dimensions: str) -> dict:
+        """Cases by value of one dimension (or by a tuple of values of several)."""
+        idx = [DIMENSION[d] for d in dimensions]
+        found = defaultdict(int)
+        for r in self.records:
+            key = r[idx[0]] if len(idx) == 1 else tuple(r[i] for i in idx)
+            found[key] += r[CASES]
+        return found
+
+    def values(self, dimension: str) -> list:
+        i = DIMENSION[dimension]
+        return list(dict.fromkeys(r[i] for r in self.records))
+
+    @classmethod
+    def joined(cls, parts) -> Counts:
+        return cls([r for part in parts for r in part.records])
+
+
+NO_COUNTS = Counts(())
+
+
 # --- Rates ----------------------------------------------------------------------------------
 
 
@@ -225,7 +276,7 @@ class Row:
     other_outcomes: Figure
     outcome_not_stated: Figure
     rate: Rate
-    counts: pd.DataFrame = field(repr=False, default=None)  # the matching aggregate rows
+    counts: Counts = field(repr=False, default=NO_COUNTS)  # the matching aggregate records
 
     @property
     def force(self) -> Force | None:
@@ -313,8 +364,7 @@ class Selection:
 class Dataset:
     """The aggregate of the lines a set of filters reaches, and what every view needs beside it."""
 
-    def __init__(self, *, lines, selection: Selection, forces_only=None):
-        self.selection = selection
+    def __init__(self, *, lines, forces_only=None):
         grouped = (
             lines.order_by()
             .values("foi_return_id", *CODED)
@@ -350,39 +400,102 @@ class Dataset:
             columns=["foi_return_id", "request_id", "study", "unit", "force", "region", "country"],
         )
         self.frame = frame.merge(meta, on="foi_return_id", how="inner")
+        # What every view sums: each return's records, and the unstated lines per field
+        # (per return, and per study), pivoted once.
+        self.records = {
+            return_id: Counts(list(group[[*CODED, "cases"]].itertuples(index=False, name=None)))
+            for return_id, group in self.frame.groupby("foi_return_id", sort=False)
+        }
         self.figures = _totals_figures()
         self.known_totals = {r.id: return_known_total(r, self.figures) for r in self.returns.values()}
         self.complete_returns = _complete_returns(self.returns, self.known_totals, self.figures)
+        # Studies whose lines add up exactly to their published national total: summed whole,
+        # a force's unknown remainder is inside the study's "force not stated" part, not missing.
+        self.complete_studies = {
+            r.request_id for r in self.returns.values() if r.force_id is None and r.id in self.complete_returns
+        }
+        # Lines of each return (under the period and search) whose coded fields are not stated.
+        unstated = self.frame[list(CODED)] == NOT_STATED
+        per_return = unstated.mul(self.frame["cases"], axis=0).assign(
+            foi_return_id=self.frame["foi_return_id"], request_id=self.frame["request_id"]
+        )
+        self.unstated = {name: per_return.groupby("foi_return_id")[name].sum().to_dict() for name in CODED}
+        self.study_unstated = {name: per_return.groupby("request_id")[name].sum().to_dict() for name in CODED}
+        self.in_frame = list(self.records)
+        self._by_study = {}
+        self.units_of = {r.id: r.request.unit for r in self.returns.values()}
+        self.places = {
+            r.id: {
+                "study": r.request.slug,
+                "force": r.force.slug if r.force else "",
+                "region": r.force.region if r.force else "",
+                "country": r.force.country if r.force else "",
+            }
+            for r in self.returns.values()
+        }
+        self.role_splitting = {r.id for r in self.returns.values() if self._splits_roles(r)}
         self.snapshots = _headcounts({r.force_id for r in self.returns.values() if r.force_id})
 
     # -- filtering --
 
-    def matching(self, selection: Selection) -> pd.DataFrame:
-        frame = self.frame
-        if selection.unit:
-            frame = frame[frame["unit"] == selection.unit]
+    def matching(self, selection: Selection) -> dict[int, Counts]:
+        """Each return the selection reaches, with its records that match (none left out)."""
+        split = self._split_returns(selection)
+        tests = []
         for name, accepted in selection.values.items():
-            frame = frame[frame[name].isin(accepted)]
-        return frame
+            if name in CODED:
+                tests.append((DIMENSION[name], accepted, name == "role" and split is not None))
+        found = {}
+        for return_id, counts in self.records.items():
+            if selection.unit and self.units_of[return_id] != selection.unit:
+                continue
+            place = self.places[return_id]
+            if any(name in selection.values and place[name] not in selection.values[name] for name in place):
+                continue
+            if split is not None and return_id in self.role_splitting:
+                # Their lines' roles are "not stated" only because the reply splits its totals.
+                if return_id in split:
+                    found[return_id] = Counts([r for r in counts.records if all(
+                        r[i] in accepted for i, accepted, is_role in tests if not is_role
+                    )])
+                continue
+            records = [r for r in counts.records if all(r[i] in accepted for i, accepted, _ in tests)]
+            if records:
+                found[return_id] = Counts(records)
+        return found
+
+    def _split_returns(self, selection: Selection) -> set[int] | None:
+        """Under a role filter alone, the returns whose reply gives the chosen roles as totals
+        (None: no such filter, so lines are matched on their own roles)."""
+        accepted = selection.values.get("role")
+        if not accepted or not self.role_splitting:
+            return None
+        if selection.search or any(name in CODED for name in selection.values if name != "role"):
+            return None
+        return {
+            rid
+            for rid in self.role_splitting
+            if (Role.OFFICER in accepted and self.returns[rid].reported_officers)
+            or (Role.STAFF in accepted and self.returns[rid].reported_staff)
+        }
 
     def units(self, selection: Selection) -> list[str]:
-        present = set(self.matching(selection.without("unit"))["unit"])
+        present = {self.units_of[return_id] for return_id in self.matching(selection.without("unit"))}
         return [u for u in Unit.values if u in present]
 
     # -- rows --
 
     def rows(self, selection: Selection) -> list[Row]:
         matched = self.matching(selection)
-        if matched.empty:
+        if not matched:
             return []
+        role_split = self._role_split_rows(selection, matched)
         coded = selection.coded_in_use()
-        # Lines of each return (under the period and search) whose coded fields are not stated.
-        unstated = {
-            name: self.frame[self.frame[name] == NOT_STATED].groupby("foi_return_id")["cases"].sum()
-            for name in CODED
-        }
+        unstated = self.unstated
         rows = []
-        for return_id, counts in matched.groupby("foi_return_id", sort=False):
+        for return_id, counts in matched.items():
+            if return_id in role_split:
+                continue
             foi_return = self.returns[return_id]
             complete = (
                 return_id in self.complete_returns
@@ -390,31 +503,72 @@ class Dataset:
                 and not any(unstated[name].get(return_id, 0) for name in coded)
             )
             rows.append(self._row(foi_return, counts, complete, selection))
+        rows.extend(role_split.values())
         return rows
 
-    def _row(self, foi_return, counts: pd.DataFrame, complete: bool, selection: Selection) -> Row:
-        by_role = counts.groupby("role")["cases"].sum()
-        by_outcome = counts.groupby("outcome")["cases"].sum()
+    def _splits_roles(self, foi_return: FoiReturn) -> bool:
+        """The reply gives its roles only as totals (West Midlands 4624/14: 5 officers and 2 staff,
+        outcomes not split by role): the lines cannot carry them, the return does."""
+        return (
+            foi_return.reported_officers is not None
+            and foi_return.reported_staff is not None
+            and foi_return.id in self.complete_returns
+        )
+
+    def _role_split_rows(self, selection: Selection, matched: dict[int, Counts]) -> dict[int, Row]:
+        """Under a role filter, the returns whose roles are given only as totals: a row counting
+        the totals of the chosen roles, no other line field known."""
+        split = self._split_returns(selection)
+        if not split:
+            return {}
+        accepted = selection.values["role"]
+        found = {}
+        for return_id in (rid for rid in matched if rid in split):
+            foi_return = self.returns[return_id]
+            officers = foi_return.reported_officers if Role.OFFICER in accepted else 0
+            staff = foi_return.reported_staff if Role.STAFF in accepted else 0
+            cases = Figure(officers + staff, True)
+            snapshots = self.snapshots.get(foi_return.force_id, [])
+            found[return_id] = Row(
+                foi_return=foi_return,
+                cases=cases,
+                officers=Figure(officers, True),
+                staff=Figure(staff, True),
+                role_not_stated=Figure(0, True),
+                outcomes={code: UNKNOWN for code in Outcome.values},
+                other_outcomes=UNKNOWN,
+                outcome_not_stated=UNKNOWN,
+                rate=rate_for(cases=cases, foi_return=foi_return, snapshots=snapshots),
+                counts=NO_COUNTS,
+            )
+        return found
+
+    def _row(self, foi_return, counts: Counts, complete: bool, selection: Selection) -> Row:
+        by_role = counts.by("role")
+        by_outcome = counts.by("outcome")
         role_unstated = int(by_role.get(Role.NOT_STATED, 0))
         outcome_unstated = int(by_outcome.get(Outcome.NOT_STATED, 0))
-        cases = Figure.of(counts["cases"].sum(), complete=complete)
+        cases = Figure.of(counts.total(), complete=complete)
         roles_complete = complete and role_unstated == 0
         officers = Figure.of(by_role.get(Role.OFFICER, 0), complete=roles_complete)
         staff = Figure.of(by_role.get(Role.STAFF, 0), complete=roles_complete)
-        if (
-            foi_return.reported_officers is not None
-            and foi_return.reported_staff is not None
-            and complete
-            and not selection.line_level
-        ):
-            # The reply gives its roles only as totals (West Midlands 4624/14: 5 officers and 2
-            # staff, outcomes not split by role): the lines cannot carry them, the return does.
+        role_not_stated = Figure.of(role_unstated, complete=complete)
+        if self._splits_roles(foi_return) and complete and not selection.line_level:
             officers = Figure(foi_return.reported_officers, True)
             staff = Figure(foi_return.reported_staff, True)
+            role_not_stated = Figure(0, True)
         outcomes_complete = complete and outcome_unstated == 0
         outcomes = {
             code: Figure.of(by_outcome.get(code, 0), complete=outcomes_complete) for code in Outcome.values
         }
+        if foi_return.force_id is None and complete and not selection.line_level and not selection.dated:
+            # The part no source attributes to a force is the study's published total less the
+            # named forces': where the study publishes an outcome's total and its lines add up to
+            # it, that outcome's remainder is exact too (Parliament Street: 11 - 9 = 2 dismissed).
+            for code in HEADLINE_OUTCOMES:
+                published = self._published_national(foi_return.request_id, code, Selection())
+                if published is not None and published == self._study_lines(foi_return.request_id, "outcome", code):
+                    outcomes[code] = Figure(int(by_outcome.get(code, 0)), True)
         other = Figure.of(
             sum(int(by_outcome.get(code, 0)) for code in Outcome.values if code not in (*HEADLINE_OUTCOMES, NOT_STATED)),
             complete=outcomes_complete,
@@ -425,7 +579,7 @@ class Dataset:
             cases=cases,
             officers=officers,
             staff=staff,
-            role_not_stated=Figure.of(role_unstated, complete=complete),
+            role_not_stated=role_not_stated,
             outcomes=outcomes,
             other_outcomes=other,
             outcome_not_stated=Figure.of(outcome_unstated, complete=complete),
@@ -435,11 +589,12 @@ class Dataset:
 
     # -- sums --
 
-    def covers_whole_study(self, rows: list[Row], selection: Selection, request_id: int) -> bool:
-        """Do these rows hold every return of the study, with nothing but the outcome filtered?"""
+    def covers_whole_study(self, rows: list[Row], selection: Selection, request_id: int, *, coded: bool = False) -> bool:
+        """Do these rows hold every return of the study, with nothing but coded fields filtered
+        (`coded`), or nothing but the outcome (the published totals split only by outcome)?"""
         if selection.search or selection.dated:
             return False
-        if any(name in selection.values for name in ("role", "offence", "system", "criminal_outcome")):
+        if not coded and any(name in selection.values for name in ("role", "offence", "system", "criminal_outcome")):
             return False
         # Every return of the study must pass the force, region and country filters; returns left
         # out only by the outcome filter hold none of that outcome, which is what is being summed.
@@ -456,27 +611,115 @@ class Dataset:
                 return False
         return True
 
-    def total(self, rows: list[Row], selection: Selection, *, cell) -> Figure:
+    def total(self, rows: list[Row], selection: Selection, *, cell, requests=None) -> Figure:
         """The sum of one cell over rows, study by study, each checked against its published total.
 
-        `cell` is "cases", "officers", "staff", "other_outcomes", "outcome_not_stated" or an
-        outcome code.
+        `cell` is "cases", "officers", "staff", "other_outcomes", "outcome_not_stated", an
+        outcome code, or (dimension, code). The sum covers every return the selection reaches
+        (only those of `requests`, if given): one with no row here still makes it "at least"
+        unless its count here is known to be 0.
         """
+        cell = _normal_cell(cell)
         by_request = defaultdict(list)
         for row in rows:
             by_request[row.foi_return.request_id].append(row)
+        unseen = self._unseen(rows, selection, requests)
         parts = []
-        for request_id, found in by_request.items():
-            part = Figure.total(_cell(row, cell) for row in found)
-            published = self._published_national(request_id, cell, selection)
-            if (
-                published is not None
-                and part.value == published
-                and self.covers_whole_study(found, selection, request_id)
+        for request_id in sorted(set(by_request) | unseen):
+            found = by_request.get(request_id, [])
+            if request_id in self.complete_studies and self.covers_whole_study(
+                found, selection, request_id, coded=True
             ):
+                part = self._whole_study_sum(found, selection, request_id, cell)
+            else:
+                part = Figure.total(_cell(row, cell) for row in found)
+                if request_id in unseen:
+                    # A return with no line here whose count here is not known to be 0.
+                    part = Figure(part.value, False) if part.value else UNKNOWN
+            published = self._published_national(request_id, cell, selection)
+            if published is not None and part.value == published and self.covers_whole_study(found, selection, request_id):
                 part = Figure(published, True)
             parts.append(part)
         return Figure.total(parts)
+
+    def _unseen(self, rows: list[Row], selection: Selection, requests) -> set[int]:
+        """Studies with a return the selection reaches, that has no row, and whose count is not
+        known to be 0 (its total unknown, a search in use, or the filtered field unstated)."""
+        return {r.request_id for r in self.unseen_returns(rows, selection, requests)}
+
+    def unseen_returns(self, rows: list[Row], selection: Selection, requests=None) -> list[FoiReturn]:
+        """The returns the selection reaches with no row whose count here is not known to be 0."""
+        present = {row.foi_return.id for row in rows}
+        split = self._split_returns(selection)
+        coded = selection.coded_in_use()
+        unseen = []
+        for return_id in self.in_frame:
+            foi_return = self.returns[return_id]
+            if return_id in present:
+                continue
+            if requests is not None and foi_return.request_id not in requests:
+                continue
+            if selection.unit and foi_return.request.unit != selection.unit:
+                continue
+            place = self.places[return_id]
+            if any(name in selection.values and place[name] not in selection.values[name] for name in place):
+                continue
+            if split is not None and return_id in self.role_splitting:
+                continue  # its roles are known totals: none of the chosen ones
+            known_zero = (
+                return_id in self.complete_returns
+                and not selection.search
+                and not any(self.unstated[name].get(return_id, 0) for name in coded)
+            )
+            if not known_zero:
+                unseen.append(foi_return)
+        return unseen
+
+    def _study_lines(self, request_id: int, dimension: str, code: str) -> int:
+        """The study's cases (under the period and search) with this value of one field."""
+        if dimension not in self._by_study:
+            self._by_study[dimension] = self.frame.groupby(["request_id", dimension])["cases"].sum().to_dict()
+        return int(self._by_study[dimension].get((request_id, code), 0))
+
+    def _whole_study_sum(self, rows: list[Row], selection: Selection, request_id: int, cell: str) -> Figure:
+        """A cell summed over a whole study whose lines are all of its published total.
+
+        Each force's part may be "at least" (its own total unknown), but the study's lines are
+        every case it counts, so the sum is a count of lines: exact unless the field being
+        counted or filtered on is not stated on some of them.
+        """
+        counts = Counts.joined(row.counts for row in rows)
+        outcome_unstated = counts.of("outcome", NOT_STATED)
+        role_unstated = counts.of("role", NOT_STATED)
+        # Filtered on a coded field (not for "not stated"): the study's lines that leave it
+        # unstated might match.
+        complete = not any(self._study_lines(request_id, name, NOT_STATED) for name in selection.coded_in_use())
+        if isinstance(cell, tuple):
+            dimension, code = cell
+            if dimension == "outcome":
+                cell = code
+            elif dimension == "role" and code in ROLE_CELLS:
+                cell = ROLE_CELLS[code]
+            else:
+                value = counts.of(dimension, code)
+                unstated = counts.of(dimension, NOT_STATED)
+                return Figure.of(value, complete=complete and (code == NOT_STATED or unstated == 0))
+        if cell == "cases":
+            return Figure.of(counts.total(), complete=complete)
+        if cell in ("officers", "staff"):
+            code = Role.OFFICER if cell == "officers" else Role.STAFF
+            value = counts.of("role", code)
+            return Figure.of(value, complete=complete and role_unstated == 0)
+        if cell == "role_not_stated":
+            return Figure.of(role_unstated, complete=complete)
+        if cell == "outcome_not_stated":
+            return Figure.of(outcome_unstated, complete=complete)
+        if cell == "other_outcomes":
+            codes = [c for c in Outcome.values if c not in (*HEADLINE_OUTCOMES, NOT_STATED)]
+        else:
+            codes = [cell]
+        value = counts.of_any("outcome", codes)
+        return Figure.of(value, complete=complete and outcome_unstated == 0)
 
     def _published_national(self, request_id: int, cell: str, selection: Selection) -> int | None:
         """The study's published national figure for this cell under this outcome filter, if any."""
@@ -502,7 +745,31 @@ class Dataset:
         return total
 
 
-def _cell(row: Row, cell: str) -> Figure:
+ROLE_CELLS = {Role.OFFICER: "officers", Role.STAFF: "staff", Role.NOT_STATED: "role_not_stated"}
+
+
+def _normal_cell(cell):
+    """(outcome, code) is the outcome's column; (role, officer|staff|not stated) the role's."""
+    if isinstance(cell, tuple):
+        dimension, code = cell
+        if dimension == "outcome":
+            return code
+        if dimension == "role" and code in ROLE_CELLS:
+            return ROLE_CELLS[code]
+    return cell
+
+
+def _cell(row: Row, cell) -> Figure:
+    """One cell of a row: a column name, an outcome code, or (dimension, code) of a breakdown."""
+    if isinstance(cell, tuple):
+        dimension, code = cell
+        if dimension == "outcome":
+            return row.outcomes[code]
+        if dimension == "role" and code in ROLE_CELLS:
+            return getattr(row, ROLE_CELLS[code])
+        by_value = row.counts.by(dimension)
+        complete = row.cases.complete and (code == NOT_STATED or int(by_value.get(NOT_STATED, 0)) == 0)
+        return Figure.of(int(by_value.get(code, 0)), complete=complete)
     if cell in Outcome.values:
         return row.outcomes[cell]
     return getattr(row, cell)
@@ -623,6 +890,9 @@ class View:
     studies: list[FoiRequest]
     unattributed: Figure
     study_totals: dict[int, Figure] = field(default_factory=dict)
+    # Returns these filters reach with no row here, whose count here is not known: why a total
+    # of exact rows can still read "at least".
+    unseen: list[FoiReturn] = field(default_factory=list)
 
     @property
     def unit_label(self) -> str:
@@ -650,6 +920,11 @@ HEADLINE_CELLS = {
 
 def view(dataset: Dataset, selection: Selection, *, sort: str = "-cases") -> View:
     rows = sort_rows(dataset.rows(selection), sort)
+    unseen = [
+        r
+        for r in dataset.unseen_returns(rows, selection)
+        if not (r.request_id in dataset.complete_studies and dataset.covers_whole_study([], selection, r.request_id, coded=True))
+    ]
     headline = {name: dataset.total(rows, selection, cell=cell) for name, cell in HEADLINE_CELLS.items()}
     breakdowns = {name: breakdown(dataset, rows, selection, name) for name in ("offence", "outcome", "role", "system")}
     studies = []
@@ -667,47 +942,35 @@ def view(dataset: Dataset, selection: Selection, *, sort: str = "-cases") -> Vie
         unattributed=Figure.total(r.cases for r in rows if r.force is None)
         if any(r.force is None for r in rows)
         else Figure(0, True),
+        unseen=sorted(unseen, key=lambda r: (r.force.name if r.force else "", r.request.title)),
         study_totals={
-            study.id: dataset.total([r for r in rows if r.foi_request.id == study.id], selection, cell="cases")
+            study.id: dataset.total(
+                [r for r in rows if r.foi_request.id == study.id], selection, cell="cases", requests={study.id}
+            )
             for study in studies
         },
     )
 
 
 def breakdown(dataset: Dataset, rows: list[Row], selection: Selection, dimension: str) -> Breakdown:
-    """Cases per stated value of one coded field, with "not stated" set apart."""
+    """Cases per stated value of one coded field, with "not stated" set apart.
+
+    Each category is the same cell the force table's columns and the facets read (`_cell`),
+    summed by the one sum rule (`Dataset.total`)."""
     choices = CODED[dimension]
     stated = []
     for code, label in choices.choices:
         if code == NOT_STATED:
             continue
-        if not any(int(row.counts[row.counts[dimension] == code]["cases"].sum()) for row in rows):
+        parts = [(row, _cell(row, (dimension, code))) for row in rows]
+        if not any(figure.value for _, figure in parts):
             continue
-        figure = _category_total(dataset, rows, selection, dimension, code)
-        forces = len(
-            {row.force.id for row in rows if row.force and int(row.counts[row.counts[dimension] == code]["cases"].sum())}
-        )
+        figure = dataset.total(rows, selection, cell=(dimension, code))
+        forces = len({row.force.id for row, part in parts if row.force and part.value})
         stated.append(Category(code, label, figure, forces))
     stated.sort(key=lambda c: (-(c.figure.value or 0), c.label))
-    not_stated = Figure.total(
-        Figure.of(int(row.counts[row.counts[dimension] == NOT_STATED]["cases"].sum()), complete=row.cases.complete)
-        for row in rows
-    ) if rows else UNKNOWN
+    not_stated = dataset.total(rows, selection, cell=(dimension, NOT_STATED)) if rows else UNKNOWN
     return Breakdown(dimension, stated, not_stated, dataset.total(rows, selection, cell="cases"))
-
-
-def _category_total(dataset: Dataset, rows, selection, dimension: str, code: str) -> Figure:
-    if dimension == "outcome":
-        return dataset.total(rows, selection, cell=code)
-    parts = []
-    for row in rows:
-        by_value = row.counts.groupby(dimension)["cases"].sum()
-        complete = row.cases.complete and int(by_value.get(NOT_STATED, 0)) == 0
-        parts.append(Figure.of(int(by_value.get(code, 0)), complete=complete))
-    if dimension == "role" and code in (Role.OFFICER, Role.STAFF):
-        # Officers and staff read the same here as in the table's columns.
-        parts = [row.officers if code == Role.OFFICER else row.staff for row in rows]
-    return Figure.total(parts)
 
 
 # --- Facets -------------------------------------------------------------------------------
@@ -745,7 +1008,12 @@ def facets(dataset: Dataset, selection: Selection) -> dict[str, list[Option]]:
         matched = dataset.matching(others)
         accepted = selection.values.get(name, set())
         options = []
-        values = [v for v in pd.unique(matched[name])] if not matched.empty else []
+        if name in RETURN_LEVEL:
+            values = list(dict.fromkeys(dataset.places[return_id][name] for return_id in matched))
+        else:
+            values = list(dict.fromkeys(v for counts in matched.values() for v in counts.values(name)))
+        if name == "role" and any(return_id in dataset.role_splitting for return_id in matched):
+            values += [code for code in (Role.OFFICER, Role.STAFF) if code not in values]
         for value in values:
             if name in RETURN_LEVEL and value == "":
                 label = "Not stated"
@@ -828,8 +1096,8 @@ def reconciliations(dataset: Dataset, study_view: View, foi_request: FoiRequest)
 
 def _lines_of(row: Row, cell: str) -> int:
     if cell == "cases":
-        return int(row.counts["cases"].sum())
-    return int(row.counts[row.counts["outcome"] == cell]["cases"].sum())
+        return row.counts.total()
+    return row.counts.of("outcome", cell)
 
 
 # --- Per-return completeness, for the case-line download -----------------------------------

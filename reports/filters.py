@@ -95,16 +95,38 @@ class CaseLineFilter(df.FilterSet):
         self.filters["country"].extra["choices"] = countries
 
     @property
-    def effective_unit(self) -> str:
-        """The unit this view counts: the one asked for, else the chosen studies', else the default."""
+    def asked_unit(self) -> str | None:
+        """The unit the request fixes: the one asked for, else the chosen studies' if they share one."""
+        cleaned = self.form.cleaned_data
+        if cleaned.get("unit"):
+            return cleaned["unit"]
+        studies = cleaned.get("study")
+        units = {s.unit for s in studies} if studies else set()
+        return units.pop() if len(units) == 1 else None
+
+    def choose_unit(self, present) -> str:
+        """Where the request fixes no unit: people disciplined if the other filters match any,
+        else the first unit they match (a search for a word found only in breach cases shows
+        those, not an empty page). `present`: the units matched, in `Unit` order."""
         if not hasattr(self, "_effective_unit"):
-            cleaned = self.form.cleaned_data
-            unit = cleaned.get("unit")
-            if not unit:
-                studies = cleaned.get("study")
-                units = {s.unit for s in studies} if studies else set()
-                unit = units.pop() if len(units) == 1 else DEFAULT_UNIT
-            self._effective_unit = unit
+            present = list(present)
+            asked = self.asked_unit
+            self._effective_unit = asked or (
+                DEFAULT_UNIT if DEFAULT_UNIT in present or not present else present[0]
+            )
+        return self._effective_unit
+
+    @property
+    def effective_unit(self) -> str:
+        """The unit this view counts (see `choose_unit`)."""
+        if not hasattr(self, "_effective_unit"):
+            if self.asked_unit:
+                return self.choose_unit([])
+            others = df.FilterSet.filter_queryset(self, self.queryset)
+            if others.filter(foi_return__request__unit=DEFAULT_UNIT).exists():
+                return self.choose_unit([DEFAULT_UNIT])
+            found = set(others.order_by().values_list("foi_return__request__unit", flat=True).distinct())
+            return self.choose_unit([u for u in Unit.values if u in found])
         return self._effective_unit
 
     def filter_unit(self, queryset, name, value):

@@ -69,7 +69,8 @@ def filtered_lines(*, params) -> tuple[QuerySet, CaseLineFilter]:
     return filterset.qs, filterset
 
 
-def selection_of(filterset: CaseLineFilter) -> engine.Selection:
+def selection_of(filterset: CaseLineFilter, *, unit: str | None | bool = True) -> engine.Selection:
+    """The filters as the engine's column tests; `unit=None` leaves the unit open."""
     cleaned = filterset.form.cleaned_data
     values = {}
     for name in ("study", "force"):
@@ -79,7 +80,7 @@ def selection_of(filterset: CaseLineFilter) -> engine.Selection:
         if cleaned.get(name):
             values[name] = set(cleaned[name])
     return engine.Selection(
-        unit=filterset.effective_unit,
+        unit=filterset.effective_unit if unit is True else unit,
         values=values,
         search=bool((cleaned.get("q") or "").strip()),
         dated=cleaned.get("year_from") is not None or cleaned.get("year_to") is not None,
@@ -87,7 +88,10 @@ def selection_of(filterset: CaseLineFilter) -> engine.Selection:
 
 
 def dataset_of(filterset: CaseLineFilter, *, forces_only=None) -> engine.Dataset:
-    """The engine's aggregate: the lines the search and period reach (the only SQL filters)."""
+    """The engine's aggregate: the lines the search and period reach (the only SQL filters).
+
+    Where the request fixes no counting unit, the aggregate chooses it (`choose_unit`), so the
+    filterset's downloads and the page count the same unit."""
     cleaned = filterset.form.cleaned_data
     lines = CaseLine.objects.public()
     if (cleaned.get("q") or "").strip():
@@ -96,7 +100,9 @@ def dataset_of(filterset: CaseLineFilter, *, forces_only=None) -> engine.Dataset
         lines = filterset.filter_year_from(lines, "year_from", cleaned["year_from"])
     if cleaned.get("year_to") is not None:
         lines = filterset.filter_year_to(lines, "year_to", cleaned["year_to"])
-    return engine.Dataset(lines=lines, selection=selection_of(filterset), forces_only=forces_only)
+    dataset = engine.Dataset(lines=lines, forces_only=forces_only)
+    filterset.choose_unit(dataset.units(selection_of(filterset, unit=None)))
+    return dataset
 
 
 def check_sort(sort: str) -> str:
@@ -149,7 +155,7 @@ def studies_overview(*, dataset: engine.Dataset | None = None) -> list[dict]:
         .order_by(F("period_end").desc(nulls_last=True), "slug")
     )
     if dataset is None:
-        dataset = engine.Dataset(lines=CaseLine.objects.public(), selection=engine.Selection())
+        dataset = engine.Dataset(lines=CaseLine.objects.public())
     national = defaultdict(list)
     for figure in dataset.figures:
         if figure.force_id is None and figure.metric in ReportedFigure.TOTAL_METRICS:
@@ -291,7 +297,8 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
             by_force[figure.force].append(figure)
     national = {}
     for (metric, detail, unit, period), found in national_groups.items():
-        if not detail and unit == foi_request.unit:
+        # The study's own headline numbers: its counts in its unit, and its counts of forces.
+        if not detail and unit in (foi_request.unit, Unit.FORCES):
             national.setdefault(metric, reported_value(found))
     named = sum(len(v) for v in by_status.values())
     workforce_dates = sorted({r.rate.headcount_date for r in study_view.rows if r.rate.headcount_date})

@@ -115,7 +115,9 @@ def test_headline_equals_rows_and_download_in_one_unit(client, params):
         # "at least 0" says nothing, so it reads "—".
         assert value(shown) == (sum(known) if known and (sum(known) or not partial) else None)
         if all(not c.startswith("at least") and c != DASH for c in cells):
-            assert not shown.startswith("at least") and shown != DASH
+            # Exact rows add up exactly, unless the filters reach a return with no row here
+            # whose count here is unknown: then the page names it.
+            assert (not shown.startswith("at least") and shown != DASH) or 'id="note-unseen"' in page, query
         elif not shown.startswith("at least") and shown != DASH:
             # Exact over partly known rows only where a published national total covers the view.
             assert rows and all(r["force"] != "" for r in rows)
@@ -203,7 +205,10 @@ def test_surrey_headline_is_a_dash_where_its_rows_are(client):
 @pytest.mark.parametrize(
     "query, cases",
     [
-        ("?outcome=dismissed", "16"),  # Parliament Street's published 11 + West Midlands' 5
+        # Parliament Street's published 11 + West Midlands' 5; the Telegraph's Merseyside return
+        # gives no total of people, so how many of them were dismissed is not known.
+        ("?outcome=dismissed", "at least 16"),
+        ("?study=parliament-street-2019&study=west-midlands-4624-14&outcome=dismissed", "16"),
         ("?region=North%20West", "at least 233"),
         ("?study=parliament-street-2019&role=police_staff", "at least 16"),
         ("?study=parliament-street-2019", "237"),
