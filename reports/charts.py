@@ -34,6 +34,7 @@ class Chart:
     spec: dict
     name: str  # the chart's accessible name
     caption: str  # unit, period and source
+    key: str = "chart"  # names its element on a page: chart-<key>, its data chart-<key>-data
 
 
 def _layout(title: str, **extra) -> dict:
@@ -148,7 +149,7 @@ def force_chart(view) -> Chart | None:
         + (" Hatched bars are partly known totals (at least N)." if hatched else "")
         + (" The buttons switch to the rate per 1,000 headcount." if menus else "")
     )
-    return Chart(_spec(figure), f"Bar chart: {unit.lower()} by force", caption)
+    return Chart(_spec(figure), f"Bar chart: {unit.lower()} by force", caption, "forces")
 
 
 def breakdown_chart(view, breakdown, title: str) -> Chart | None:
@@ -183,7 +184,7 @@ def breakdown_chart(view, breakdown, title: str) -> Chart | None:
         f"{breakdown.total.display}; {breakdown.not_stated.display} not stated. {_periods(view)}. "
         f"Source: the case lines of {_studies(view)}."
     )
-    return Chart(_spec(figure), f"Bar chart: {unit.lower()} {title.lower()}", caption)
+    return Chart(_spec(figure), f"Bar chart: {unit.lower()} {title.lower()}", caption, f"{breakdown.dimension}s")
 
 
 def outcome_mix(view) -> Chart | None:
@@ -229,7 +230,7 @@ def outcome_mix(view) -> Chart | None:
         f"{unit} whose outcome and role are both stated: {both:,} of {total.display}. "
         f"{_periods(view)}. Source: the case lines of {_studies(view)}."
     )
-    return Chart(_spec(figure), f"Stacked bar chart: {unit.lower()} by outcome and role", caption)
+    return Chart(_spec(figure), f"Stacked bar chart: {unit.lower()} by outcome and role", caption, "outcome-roles")
 
 
 def study_points(view) -> list[dict]:
@@ -279,7 +280,7 @@ def over_time(view, points: list[dict]) -> Chart | None:
         "questions, so the marks are not joined: compare within a study. Dotted: partly known (at least N). "
         f"Source: the case lines of {_studies(view)}."
     )
-    return Chart(_spec(figure), f"Chart over time: {unit.lower()} by study", caption)
+    return Chart(_spec(figure), f"Chart over time: {unit.lower()} by study", caption, "trend")
 
 
 def study_chart(view) -> Chart | None:
@@ -313,4 +314,4 @@ def study_chart(view) -> Chart | None:
         f"{unit} in each study that counts them, {_periods(view)}. Bars are separate studies, not a series. "
         f"Source: the case lines of {_studies(view)}."
     )
-    return Chart(_spec(figure), f"Bar chart: {unit.lower()} by study", caption)
+    return Chart(_spec(figure), f"Bar chart: {unit.lower()} by study", caption, "studies")

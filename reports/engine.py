@@ -243,7 +243,7 @@ def rate_for(*, cases: Figure, foi_return: FoiReturn, snapshots: list[WorkforceS
     if foi_return.force_id is None:
         return Rate(None, why_not="the force is not stated")
     if not cases.complete or cases.value is None:
-        return Rate(None, why_not="the force's total for this view is not known (at least N)")
+        return Rate(None, why_not="only part of the force's count here is known")
     foi_request = foi_return.request
     if foi_request.period_end is None:
         return Rate(None, why_not="the study's period is not dated")
@@ -561,14 +561,28 @@ class Dataset:
         outcomes = {
             code: Figure.of(by_outcome.get(code, 0), complete=outcomes_complete) for code in Outcome.values
         }
-        if foi_return.force_id is None and complete and not selection.line_level and not selection.dated:
+        only_outcome = not selection.search and not any(name in selection.values for name in CODED if name != "outcome")
+        if (
+            foi_return.force_id is None
+            and foi_return.id in self.complete_returns
+            and only_outcome
+            and (not selection.dated or self._whole_study_in_period(foi_return.request_id))
+        ):
             # The part no source attributes to a force is the study's published total less the
             # named forces': where the study publishes an outcome's total and its lines add up to
-            # it, that outcome's remainder is exact too (Parliament Street: 11 - 9 = 2 dismissed).
-            for code in HEADLINE_OUTCOMES:
-                published = self._published_national(foi_return.request_id, code, Selection())
-                if published is not None and published == self._study_lines(foi_return.request_id, "outcome", code):
+            # it, that outcome's remainder is exact too (Parliament Street: 11 - 9 = 2 dismissed),
+            # and so is the count of the part filtered on those outcomes.
+            exact = {
+                code
+                for code in HEADLINE_OUTCOMES
+                if (published := self._published_national(foi_return.request_id, code, Selection())) is not None
+                and published == self._study_lines(foi_return.request_id, "outcome", code)
+            }
+            for code in exact:
+                if complete or "outcome" in selection.values:
                     outcomes[code] = Figure(int(by_outcome.get(code, 0)), True)
+            if "outcome" in selection.values and selection.values["outcome"] <= exact:
+                cases = Figure(int(counts.total()), True)
         other = Figure.of(
             sum(int(by_outcome.get(code, 0)) for code in Outcome.values if code not in (*HEADLINE_OUTCOMES, NOT_STATED)),
             complete=outcomes_complete,
@@ -592,7 +606,9 @@ class Dataset:
     def covers_whole_study(self, rows: list[Row], selection: Selection, request_id: int, *, coded: bool = False) -> bool:
         """Do these rows hold every return of the study, with nothing but coded fields filtered
         (`coded`), or nothing but the outcome (the published totals split only by outcome)?"""
-        if selection.search or selection.dated:
+        if selection.search:
+            return False
+        if selection.dated and not self._whole_study_in_period(request_id):
             return False
         if not coded and any(name in selection.values for name in ("role", "offence", "system", "criminal_outcome")):
             return False
@@ -675,6 +691,12 @@ class Dataset:
                 unseen.append(foi_return)
         return unseen
 
+    def _whole_study_in_period(self, request_id: int) -> bool:
+        """Does the period filter keep every line of the study?"""
+        held = sum(r.lines_total for r in self.returns.values() if r.request_id == request_id)
+        in_period = sum(counts.total() for rid, counts in self.records.items() if self.returns[rid].request_id == request_id)
+        return held == in_period
+
     def _study_lines(self, request_id: int, dimension: str, code: str) -> int:
         """The study's cases (under the period and search) with this value of one field."""
         if dimension not in self._by_study:
@@ -753,7 +775,7 @@ def _normal_cell(cell):
     if isinstance(cell, tuple):
         dimension, code = cell
         if dimension == "outcome":
-            return code
+            return "outcome_not_stated" if code == NOT_STATED else code
         if dimension == "role" and code in ROLE_CELLS:
             return ROLE_CELLS[code]
     return cell
@@ -761,12 +783,9 @@ def _normal_cell(cell):
 
 def _cell(row: Row, cell) -> Figure:
     """One cell of a row: a column name, an outcome code, or (dimension, code) of a breakdown."""
+    cell = _normal_cell(cell)
     if isinstance(cell, tuple):
         dimension, code = cell
-        if dimension == "outcome":
-            return row.outcomes[code]
-        if dimension == "role" and code in ROLE_CELLS:
-            return getattr(row, ROLE_CELLS[code])
         by_value = row.counts.by(dimension)
         complete = row.cases.complete and (code == NOT_STATED or int(by_value.get(NOT_STATED, 0)) == 0)
         return Figure.of(int(by_value.get(code, 0)), complete=complete)
@@ -877,6 +896,9 @@ class Breakdown:
 
     @property
     def stated_total(self) -> Figure:
+        """Cases whose field is stated: the total less the unstated, where both are exact."""
+        if self.total.complete and self.not_stated.complete and self.total.known and self.not_stated.known:
+            return Figure(self.total.value - self.not_stated.value, True)
         return Figure.total(c.figure for c in self.stated) if self.stated else UNKNOWN
 
 

@@ -37,7 +37,7 @@ def rate_cell(rate):
     """A rate per 1,000 headcount with what it is; a dash that says why where there is none."""
     if rate is None or rate.per_1000 is None:
         why = f"No rate: {rate.why_not}" if rate is not None else "No rate"
-        return _dash(why, why.lower())
+        return _dash(why, why[:1].lower() + why[1:])
     return format_html('<span title="{}">{}</span>', rate.description, rate.display)
 
 

@@ -4,11 +4,14 @@ import re
 from html import unescape
 
 import pytest
+from django.http import QueryDict
 
 pytestmark = pytest.mark.django_db
 
 DASH = "— (not stated in the sources)"
-NO_RATE = "— (no rate: total or workforce unknown)"
+PART_RATE = "— (no rate: only part of the force's count here is known)"
+NO_HEADCOUNT = "— (no rate: no Home Office headcount within two years of the end of the study's period (the workforce tables held cover 2017 to 2019))"
+NOT_STATED_ROW = "Force not stated (computed: the study’s total less the named forces)"
 
 
 def text(html: str) -> str:
@@ -16,11 +19,13 @@ def text(html: str) -> str:
 
 
 def figure(page: str, name: str) -> str:
-    return re.search(rf'data-figure="{name}">([^<]*)<', page).group(1)
+    """A headline figure as read: "237", "at least 16", or "—" (its hidden words left out)."""
+    shown = text(re.search(rf'data-figure="{name}">(.*?)</dd>', page, re.S).group(1))
+    return shown.replace(" (not stated in the sources)", "")
 
 
 def force_rows(page: str) -> list[list[str]]:
-    body = re.search(r'<table class="figures" id="force-table">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    body = re.search(r'<table class="figures" id="force-table"[^>]*>.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
     return [
         [text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
         for row in re.findall(r"<tr data-force[^>]*>(.*?)</tr>", body, re.S)
@@ -41,34 +46,36 @@ def get(client, django_assert_max_num_queries):
 @pytest.mark.parametrize(
     "query, cases, dismissed, forces",
     [
-        ("", 2922, 33, 20),
-        ("?study=parliament-street-2019", 237, 11, 10),
-        ("?study=parliament-street-2019&study=cleveland-11288-2019", 241, 11, 11),
-        ("?force=surrey", 252, 0, 1),
-        ("?force=surrey&force=metropolitan", 270, 1, 2),
-        ("?region=London", 18, 1, 1),
-        ("?country=Wales", 3, 3, 1),
-        ("?role=officer", 268, 2, 5),
-        ("?offence=social_media", 4, 0, 1),
-        ("?system=cris", 1, 1, 1),
-        ("?outcome=dismissed", 33, 33, 8),
-        ("?outcome=dismissed&outcome=resigned_retired", 52, 33, 9),
-        ("?criminal_outcome=convicted", 1, 0, 1),
-        ("?year_from=2019", 262, 11, 13),
-        ("?year_to=2010", 198, 0, 1),
-        ("?year_from=2011&year_to=2012", 2315, 4, 7),
-        ("?q=family", 9, 0, 1),
-        ("?q=detainee", 1, 1, 1),
-        ("?study=parliament-street-2019&outcome=dismissed&sort=-rate", 11, 11, 4),
+        # People disciplined only (the default unit): Parliament Street 237 + Cleveland 4 + West
+        # Midlands 7 + Northumbria 3 + the Telegraph's Merseyside lines (198, its total unknown).
+        ("", "at least 449", "at least 16", "13"),
+        ("?study=parliament-street-2019", "237", "11", "10"),
+        ("?study=parliament-street-2019&study=cleveland-11288-2019", "241", "11", "11"),
+        # Surrey: 50 people disciplined (2019); its 202 data breaches (2016) are another unit.
+        ("?force=surrey", "50", "—", "1"),
+        ("?force=surrey&unit=data_breaches", "202", "—", "1"),
+        ("?force=surrey&force=metropolitan", "68", "at least 1", "2"),
+        ("?region=London", "18", "at least 1", "1"),
+        ("?country=Wales", "at least 3", "at least 3", "1"),
+        ("?role=officer", "at least 206", "at least 2", "3"),
+        ("?offence=social_media", "at least 4", "—", "1"),
+        ("?system=cris", "at least 1", "at least 1", "1"),
+        ("?outcome=dismissed", "at least 16", "at least 16", "5"),
+        ("?outcome=dismissed&outcome=resigned_retired", "at least 22", "at least 16", "5"),
+        ("?criminal_outcome=convicted", "at least 1", "—", "1"),
+        # The period keeps every 2019 line: Parliament Street 237 + Cleveland 4 + Northumbria 3.
+        ("?year_from=2019", "244", "11", "12"),
+        ("?year_to=2010", "at least 198", "—", "1"),
+        # No people-disciplined study dates 2011–2012: the view counts what it finds, breaches.
+        ("?year_from=2011&year_to=2012", "2,315", "at least 4", "7"),
+        ("?q=family", "at least 9", "—", "1"),
+        ("?q=detainee", "at least 1", "at least 1", "1"),
+        ("?study=parliament-street-2019&outcome=dismissed&sort=-rate", "11", "11", "4"),
     ],
 )
 def test_filters_give_exact_totals(get, query, cases, dismissed, forces):
     page = get(query)
-    assert (figure(page, "cases"), figure(page, "dismissed"), figure(page, "forces")) == (
-        str(cases),
-        str(dismissed),
-        str(forces),
-    )
+    assert (figure(page, "cases"), figure(page, "dismissed"), figure(page, "forces")) == (cases, dismissed, forces)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +106,11 @@ def test_filters_give_exact_totals(get, query, cases, dismissed, forces):
         ("?year_from=2019&year_to=2017", "The period must end on or after it starts (2019)."),
         (
             "?forse=surrey",
-            "'forse' is not a filter. Filters: study, year_from, year_to, force, region, country, role, offence, system, outcome, criminal_outcome, q.",
+            "'forse' is not a filter. Filters: study, year_from, year_to, force, region, country, role, offence, system, outcome, criminal_outcome, q, unit.",
+        ),
+        (
+            "?unit=cats",
+            "What is counted ('unit'): Select a valid choice. cats is not one of the available choices. Accepted values: people_disciplined, people_investigated,",
         ),
         (
             "?sort=height",
@@ -119,47 +130,51 @@ def test_bad_filter_is_a_400_naming_the_filter(get, query, message):
 
 def test_unattributed_and_partly_known_rows(get):
     rows = {row[0]: row for row in force_rows(get("?study=parliament-street-2019"))}
-    assert rows["Force not stated (computed)"][2:9] == ["102", DASH, DASH, "2", "6", DASH, "94"]
+    assert rows[NOT_STATED_ROW][2:9] == ["102", DASH, DASH, "2", "6", DASH, "94"]
     assert rows["Surrey Police"][2:10] == ["50", DASH, DASH, DASH, DASH, DASH, "50", "13.41"]
-    assert rows["Metropolitan Police Service"][2:10] == ["18", DASH, "5", "1", DASH, "4", "13", "0.43"]
+    assert rows["Metropolitan Police Service"][2:10] == ["18", DASH, "at least 5", "at least 1", DASH, "at least 4", "13", "0.43"]
     assert rows["Gwent Police"][2] == "at least 3"
-    assert rows["Gwent Police"][9] == NO_RATE
+    assert rows["Gwent Police"][9] == PART_RATE
 
 
 def test_every_row_links_to_its_sources(get):
     rows = {row[0]: row for row in force_rows(get("?study=parliament-street-2019"))}
     assert rows["Cumbria Constabulary"][10] == "Blackmere Consulting, The Commentator"
-    assert (
-        rows["Force not stated (computed)"][10]
-        == "Blackmere Consulting, IGCTS, ITPro, The Commentator, The Register"
-    )
+    assert rows[NOT_STATED_ROW][10] == "Blackmere Consulting, IGCTS, ITPro, The Commentator, The Register"
 
 
 def test_filtering_on_an_outcome_makes_forces_with_unstated_outcomes_at_least(get):
     rows = {row[0]: row for row in force_rows(get("?study=parliament-street-2019&outcome=dismissed"))}
     assert rows["Metropolitan Police Service"][2] == "at least 1"
-    assert rows["Metropolitan Police Service"][9] == NO_RATE
+    assert rows["Metropolitan Police Service"][9] == PART_RATE
+    # The study's published 11 dismissed, all accounted for: the remainder is exact.
+    assert rows[NOT_STATED_ROW][2] == "2"
 
 
 def test_filtering_for_not_stated_keeps_counts_exact(get):
     rows = {row[0]: row for row in force_rows(get("?region=North+West&outcome=not_stated&sort=-rate"))}
+    page = get("?region=North+West&outcome=not_stated&sort=-rate")
     assert rows["Cumbria Constabulary"][2] == "16"
     assert rows["Cumbria Constabulary"][9] == "8.10"
     assert rows["Greater Manchester Police"][9] == "1.55"
+    # Merseyside's counts are known only in part, so the total is a lower bound, and says why.
+    assert figure(page, "cases") == "at least 33"
+    assert "these filters also reach Merseyside Police (Parliament Street, FY2017/18–FY2018/19); Merseyside Police (The Daily Telegraph, 2008–2009)," in text(page)
 
 
 def test_rate_needs_workforce_within_two_years(get):
     rows = {(row[0], row[1]): row for row in force_rows(get("?force=surrey"))}
     assert rows[("Surrey Police", "Parliament Street, FY2017/18–FY2018/19")][9] == "13.41"
     # Big Brother Watch 2016 ends in December 2015; the nearest headcount is March 2019.
-    assert rows[("Surrey Police", "Big Brother Watch, 1 June 2011 to 31 December 2015")][9] == NO_RATE
+    rows = {(row[0], row[1]): row for row in force_rows(get("?force=surrey&unit=data_breaches"))}
+    assert rows[("Surrey Police", "Big Brother Watch, 1 June 2011 to 31 December 2015")][9] == NO_HEADCOUNT
 
 
 def test_sorting_by_rate_puts_unknown_rates_last(get):
     rows = force_rows(get("?study=parliament-street-2019&sort=-rate"))
     rates = [row[9] for row in rows]
-    assert rates[:6] == ["13.41", "8.10", "4.26", "1.55", "0.43", NO_RATE]
-    assert all(rate == NO_RATE for rate in rates[5:])
+    assert rates[:6] == ["13.41", "8.10", "4.26", "1.55", "0.43", "— (no rate: the force is not stated)"]
+    assert all(rate == PART_RATE for rate in rates[6:])
     ascending = [row[9] for row in force_rows(get("?study=parliament-street-2019&sort=rate"))]
     assert ascending[:5] == ["0.43", "1.55", "4.26", "8.10", "13.41"]
 
@@ -169,59 +184,91 @@ def test_sort_links_keep_the_filters(get):
     assert 'href="?study=parliament-street-2019&amp;outcome=dismissed&amp;sort=-rate#force-table"' in page
 
 
-@pytest.mark.parametrize(
-    "query", ["", "?study=parliament-street-2019", "?region=South+East&outcome=not_stated"]
-)
-def test_facet_counts_add_up(get, query):
+def facet_options(page: str, facet: str) -> dict[str, str]:
+    block = re.search(rf'data-facet="{facet}">(.*?)</fieldset>', page, re.S).group(1)
+    return {
+        value: text(count).replace(" (not stated in the sources)", "")
+        for value, count in re.findall(
+            r'<input[^>]*value="([^"]*)"[^>]*>.*?<span class="count" data-count>(.*?)</span>\s*</', block, re.S
+        )
+    }
+
+
+@pytest.mark.parametrize("query", ["?study=parliament-street-2019", "?region=South+East&outcome=not_stated"])
+@pytest.mark.parametrize("facet", ["unit", "study", "region", "force", "role", "offence", "outcome"])
+def test_each_facet_count_is_the_headline_it_leads_to(get, query, facet):
+    """A facet's count is the page its option opens: the same value, the same "at least"."""
     page = get(query)
-    total = int(figure(page, "cases"))
-    for facet in [
-        "study",
-        "region",
-        "country",
-        "force",
-        "role",
-        "offence",
-        "system",
-        "outcome",
-        "criminal_outcome",
-    ]:
-        block = re.search(rf'data-facet="{facet}">(.*?)</fieldset>', page, re.S).group(1)
-        counts = [int(c) for c in re.findall(r"<span class=\"count\" data-count>(\d+)</span>", block)]
-        if facet in query:
-            assert sum(counts) >= total, facet  # counted without the facet's own filter
-        else:
-            assert sum(counts) == total, facet
+    options = facet_options(page, facet)
+    assert options, facet
+    base = QueryDict(query.lstrip("?"), mutable=True)
+    for value, count in options.items():
+        chosen = base.copy()
+        chosen.setlist(facet, [value])
+        assert figure(get("?" + chosen.urlencode()), "cases") == count, (facet, value)
 
 
 def test_facet_counts_beside_options(get):
     page = get("?study=parliament-street-2019")
-    outcome = text(re.search(r'data-facet="outcome">(.*?)</fieldset>', page, re.S).group(1))
-    assert "Not stated 204" in outcome
-    assert "Dismissed 11" in outcome
-    assert "Misconduct meeting (result not stated) 9" in outcome
+    assert facet_options(page, "outcome") == {
+        "not_stated": "204",
+        "dismissed": "11",
+        "misconduct_meeting": "at least 9",
+        "disciplined": "at least 7",
+        "resigned_retired": "6",
+    }
+    # Counted in each unit's own terms, never added across units.
+    assert facet_options(get("?force=surrey"), "unit") == {"people_disciplined": "50", "data_breaches": "202"}
+    # West Midlands' reply gives its 7 as 5 officers and 2 staff (outcomes not split by role).
+    assert facet_options(get("?study=west-midlands-4624-14"), "role") == {"officer": "5", "police_staff": "2"}
+    assert figure(get("?study=west-midlands-4624-14&role=officer"), "cases") == "5"
+
+
+def breakdown_table(page: str, dimension: str) -> dict[str, list[str]]:
+    table = re.search(rf'<table class="figures" id="{dimension}-table".*?</table>\s*<p class="hint">.*?</p>', page, re.S).group(0)
+    rows = {
+        code: [text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", body, re.S)]
+        for code, body in re.findall(r'<tr data-code="([^"]+)"[^>]*>(.*?)</tr>', table, re.S)
+    }
+    rows["hint"] = [text(re.search(r'<p class="hint">(.*?)</p>', table, re.S).group(1))]
+    return rows
 
 
 def test_breakdown_tables_match_reference_data(get):
     page = get("?study=parliament-street-2019")
-    offences = re.search(r'id="offence-table">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
-    rows = {
-        code: [text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", body, re.S)]
-        for code, body in re.findall(r'<tr data-code="([^"]+)">(.*?)</tr>', offences, re.S)
+    # 146 of the 237 have no offence stated, so each stated offence is a lower bound.
+    assert breakdown_table(page, "offence") == {
+        "system_misuse": ["Misuse of police systems (nature not stated)", "at least 53", "3"],
+        "unauthorised_access": ["Accessing records without a policing purpose", "at least 31", "5"],
+        "social_media": ["Misuse of social media", "at least 4", "1"],
+        "unauthorised_disclosure": ["Disclosing information without authority", "at least 3", "2"],
+        "not_stated": ["Not stated", "146", ""],
+        "hint": ["Stated for 91 of 237."],
     }
-    assert rows == {
-        "not_stated": ["Not stated", "146", "4"],
-        "system_misuse": ["Misuse of police systems (nature not stated)", "53", "3"],
-        "unauthorised_access": ["Accessing records without a policing purpose", "31", "5"],
-        "social_media": ["Misuse of social media", "4", "1"],
-        "unauthorised_disclosure": ["Disclosing information without authority", "3", "2"],
+    # The published national 11 dismissed and 6 resigned are exact; the rest are lower bounds.
+    assert breakdown_table(page, "outcome") == {
+        "dismissed": ["Dismissed", "11", "4"],
+        "misconduct_meeting": ["Misconduct meeting (result not stated)", "at least 9", "1"],
+        "disciplined": ["Disciplined (sanction not stated)", "at least 7", "3"],
+        "resigned_retired": ["Resigned or retired", "6", "0"],
+        "not_stated": ["Not stated", "204", ""],
+        "hint": ["Stated for 33 of 237."],
     }
+    # A breakdown reads as the facet for the same value.
+    facets = facet_options(page, "offence")
+    for code, row in breakdown_table(page, "offence").items():
+        if code != "hint":
+            assert facets[code] == row[1], code
 
 
 def test_charts_are_embedded_as_json_with_local_plotly(get):
     page = get("?study=parliament-street-2019")
-    for chart in ["chart-forces", "chart-offences", "chart-outcomes", "chart-trend"]:
+    for chart in ["chart-forces", "chart-offences", "chart-outcomes", "chart-outcome-roles"]:
+        assert f'<div class="chart" data-chart="{chart}-data" id="{chart}" role="img"' in page
         assert f'<script id="{chart}-data" type="application/json">' in page
+    # One study: nothing to show over time.
+    assert "chart-trend" not in page
+    assert '<script id="chart-trend-data" type="application/json">' in get("")
     assert "/static/vendor/plotly/plotly-basic-4.1.1.min.js" in page
     assert "cdn" not in page.lower()
 

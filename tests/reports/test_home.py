@@ -87,7 +87,7 @@ def test_met_row_shows_stated_outcomes_and_rate(page):
 def test_partly_known_forces_read_at_least_and_have_no_rate(page, slug, cases):
     cells = row(page, slug)
     assert cells[1] == f"at least {cases}"
-    assert cells[8] == "— (no rate: the force's total for this view is not known (at least n))"
+    assert cells[8] == "— (no rate: only part of the force's count here is known)"
 
 
 def test_force_not_stated_row_and_total(page):

@@ -318,7 +318,7 @@ def test_rates_say_what_they_are(client):
         '6.71 per 1,000 a year"' in surrey
     )
     gwent = re.search(r'<tr data-force="gwent".*?</tr>', page, re.S).group(0)
-    assert "No rate: the force&#x27;s total for this view is not known (at least N)" in gwent
+    assert "No rate: only part of the force&#x27;s count here is known" in gwent
     row = next(r for r in csv_rows(client, "/dashboard/forces.csv?study=parliament-street-2019") if r["force"] == "surrey")
     assert (row["per_1000_headcount"], row["per_1000_headcount_a_year"], row["headcount_date"], row["period_years"]) == (
         "13.41",
