@@ -347,8 +347,8 @@ def published_figures(*, params) -> tuple[QuerySet, FigureFilter]:
 def methodology() -> dict:
     """How wording maps to codes, and every place the sources disagree, from the data itself.
 
-    The mapping tables list each wording once per study unit with the number of lines that use
-    it, not a count of people: lines of different units are never added.
+    The mapping tables list each wording once with the number of case lines that use it: lines,
+    not a count of people, so studies counting different units are never added.
     """
     public = CaseLine.objects.public()
     mappings = {}

@@ -132,3 +132,10 @@ def cite_this_view(context):
 
     request = context["request"]
     return {"permalink": request.build_absolute_uri(), "version": dataset_version()}
+
+
+@register.filter
+def lower_first(value):
+    """Lower-case only the first letter, so a phrase reads mid-sentence and names keep theirs."""
+    value = str(value)
+    return value[:1].lower() + value[1:]

@@ -27,21 +27,24 @@ def get(client, django_assert_max_num_queries):
     return get
 
 
+NS = "— (not stated in the sources)"
+
+
 def test_force_page_shows_every_study_with_rate_and_sources(get):
     page = get("/forces/surrey/")
-    rows = dict(re.findall(r'<tr data-study="([^"]+)">(.*?)</tr>', page, re.S))
-    assert cells(rows["parliament-street-2019"])[2:8] == [
-        "50 officers and staff disciplined",
-        "— (not stated in the sources)",
-        "— (not stated in the sources)",
-        "— (not stated in the sources)",
-        "50",
-        "13.41 (headcount 31 Mar 2019)",
-    ]
-    assert cells(rows["bbw-2016-safe-in-police-hands"])[2] == "202 data breaches"
-    assert cells(rows["bbw-2016-safe-in-police-hands"])[7] == "— (no rate: total or workforce unknown)"
+    rows = dict(re.findall(r'<tr data-force="surrey" data-study="([^"]+)"[^>]*>(.*?)</tr>', page, re.S))
+    # One table per counting unit: 50 people disciplined and 202 data breaches are never added.
+    assert "Surrey Police: people disciplined, by study" in page
+    assert "Surrey Police: data-breach cases, by study" in page
+    assert cells(rows["parliament-street-2019"])[1:9] == ["FY2017/18–FY2018/19", "50", NS, NS, NS, NS, NS, "50"]
+    assert cells(rows["parliament-street-2019"])[9] == "13.41"
+    assert 'title="13.41 per 1,000 headcount at 31 March 2019 (3,728), over the study&#x27;s period of 2 years; 6.71 per 1,000 a year"' in rows["parliament-street-2019"]
+    assert cells(rows["bbw-2016-safe-in-police-hands"])[1:3] == ["1 June 2011 to 31 December 2015", "202"]
+    assert cells(rows["bbw-2016-safe-in-police-hands"])[9] == (
+        "— (no rate: no Home Office headcount within two years of the end of the study's period"
+        " (the workforce tables held cover 2017 to 2019))"
+    )
     assert 'href="https://www.theregister.com/2019/11/11/police_database_security/"' in page
-    assert '<script id="chart-force-studies-data" type="application/json">' in page
 
 
 def test_force_page_lists_answers_including_refusals(get):
@@ -59,8 +62,15 @@ def test_force_page_lists_answers_including_refusals(get):
 
 def test_force_page_shows_figures_kept_only_as_figures(get):
     page = get("/forces/kent/")
-    assert "Published figures not held as lines" in page
-    assert "employment_terminated" in page and "<strong>10</strong>" in page
+    figures = dict(re.findall(r'<tr data-figure="\d+" data-metric="([^"]+)">(.*?)</tr>', page, re.S))
+    assert cells(figures["outcome:employment_terminated"]) == [
+        "Outcome: employment terminated (officers and staff)",
+        "People disciplined",
+        "2007 to 2010",
+        "10",
+        "“The areas with the largest number of officers and Police staff who had their employment terminated for DPA breaches since 2007 were: Kent (10), Merseyside (7), West Midlands (7), Northumbria (6), Derbyshire (5) and Humberside (5).”",
+        "Big Brother Watch (via Scribd)",
+    ]
     assert "We hold no case lines for Kent Police. That is not the same as no cases." in page
 
 
@@ -85,18 +95,26 @@ def test_request_page_reconciles_and_lists_answers(get):
     assert facts["Forces asked"] == "45"
     assert facts["Forces that answered"] == "23 (13 not named in the sources)"
     assert facts["Asked on"] == "not stated"
+    assert facts["Period"] == "FY2017/18–FY2018/19 (financial years (April to March))"
     assert "Answered (10):" in text(page)
     reconciliation = text(re.search(r'<ul class="reconciliation">(.*?)</ul>', page, re.S).group(1))
     assert (
-        "237 cases reported" in reconciliation
+        "237 people disciplined reported" in reconciliation
         and "= 135 attributed to 10 named forces + 102 not attributed." in reconciliation
     )
-    published = dict(re.findall(r'<tr data-metric="([^"]+)">(.*?)</tr>', page, re.S))
-    assert cells(published["offence:police_database"])[2] == "over 70"
-    assert "Sources differ: FY2017/18-FY2018/19: 70 (The Register); over 70 (The Commentator)" in text(
-        published["offence:police_database"]
+    # Each source's figure in its own row, with its words; where they differ, it is said.
+    published = re.findall(r'<tr data-figure="\d+" data-metric="offence:police_database">(.*?)</tr>', page, re.S)
+    assert [cells(row)[4] for row in published] == ["70", "over 70"]
+    assert (
+        "Offence: police database: the sources differ — FY2017/18-FY2018/19: 70 (The Register); over 70 (The Commentator)"
+        in text(page)
     )
-    assert cells(published["cases_total"])[2] == "237"
+    national = [
+        cells(row)
+        for row in re.findall(r'<tr data-figure="\d+" data-metric="cases_total">(.*?)</tr>', page, re.S)
+        if cells(row)[0] == "All responding forces"
+    ]
+    assert {row[4] for row in national} == {"237"}
 
 
 def test_request_page_for_refusals_and_figures_only(get):
@@ -109,17 +127,20 @@ def test_request_page_for_refusals_and_figures_only(get):
 def test_request_page_cleveland_sums_its_two_years(get):
     page = get("/requests/cleveland-11288-2019/", max_queries=16)
     row = re.search(r'<tr data-force="cleveland"[^>]*>(.*?)</tr>', page, re.S).group(1)
-    # All four outcomes are stated (management action), so none dismissed is a known 0.
-    assert cells(row)[:3] == ["Cleveland Police", "4", "0"]
+    # All four outcomes are stated (management action), so none dismissed is a known 0; the
+    # reply says "employees", so officers and staff are not stated.
+    assert cells(row)[:9] == ["Cleveland Police", "4", NS, NS, "0", "0", "4", "0", "2.34"]
 
 
 def test_lists(get):
     forces = get("/forces/")
     assert forces.count("<tr data-force=") == 48
+    # No sum across studies: how many studies and figures, and what the lines count.
     surrey = re.search(r'<tr data-force="surrey">(.*?)</tr>', forces, re.S).group(1)
-    assert cells(surrey)[-2:] == ["2", "252"]
+    assert cells(surrey)[-3:] == ["2", "9", "People disciplined; Data-breach cases"]
+    assert "252" not in surrey
     kent = re.search(r'<tr data-force="kent">(.*?)</tr>', forces, re.S).group(1)
-    assert cells(kent)[-1] == "— (not stated in the sources)"
+    assert cells(kent)[-3:] == ["0", "1", "none held"]
     requests = get("/requests/")
     assert requests.count("<tr data-request=") == 12
 
@@ -134,6 +155,8 @@ def test_methodology_shows_mappings_and_disagreements(get):
     assert "Dorset" not in disagreements
     mapping = re.search(r'id="mapping-outcome">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
     rows = [cells(row) for row in re.findall(r"<tr>(.*?)</tr>", mapping, re.S)]
-    assert ["Disciplined (sanction not stated)", "reprimanded (ITPro)", "2"] in rows
-    assert ["Management advice or action", "Management Action", "4"] in rows
+    # Lines using each wording, not people: studies count different units.
+    assert "Lines using it" in page
+    assert ["Disciplined (sanction not stated)", "reprimanded (ITPro)", "1"] in rows
+    assert ["Management advice or action", "Management Action", "1"] in rows
     assert "Financial years (April to March)" in page
