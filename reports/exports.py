@@ -245,7 +245,8 @@ def force_table(view) -> tuple[list[str], list[list]]:
             "complete": "yes" if row.cases.complete else "no",
             "per_1000_headcount": row.rate.per_1000,
             "per_1000_headcount_a_year": row.rate.per_1000_a_year,
-            "headcount": row.rate.headcount,
+            # A headcount is a whole number of people (3728, not 3728.00).
+            "headcount": int(row.rate.headcount) if row.rate.headcount is not None else None,
             "headcount_date": row.rate.headcount_date,
             "period_years": row.rate.years,
             "rate_note": row.rate.description,
