@@ -73,7 +73,8 @@ def force_chart(view) -> Chart | None:
     unit = view.unit_label
     several = len({r.foi_request.id for r in named}) > 1
     labels = [
-        f"{r.force.short_name} — {_short(r.foi_request.title, 30)}" if several else r.force.short_name for r in named
+        f"{r.force.short_name} — {_short(r.foi_request.title, 30)}" if several else r.force.short_name
+        for r in named
     ]
     bars = [
         go.Bar(
@@ -81,7 +82,9 @@ def force_chart(view) -> Chart | None:
             y=labels,
             x=[r.cases.value for r in named],
             orientation="h",
-            marker=dict(color="#0b3d6b", pattern=dict(shape=["" if r.cases.complete else "x" for r in named])),
+            marker=dict(
+                color="#0b3d6b", pattern=dict(shape=["" if r.cases.complete else "x" for r in named])
+            ),
             text=[r.cases.display for r in named],
             textposition="outside",
             cliponaxis=False,
@@ -119,14 +122,20 @@ def force_chart(view) -> Chart | None:
                     dict(
                         label="Count",
                         method="update",
-                        args=[{"visible": [True, False]}, {"title.text": f"{unit}, by force", "xaxis.title.text": unit}],
+                        args=[
+                            {"visible": [True, False]},
+                            {"title.text": f"{unit}, by force", "xaxis.title.text": unit},
+                        ],
                     ),
                     dict(
                         label="Per 1,000 headcount",
                         method="update",
                         args=[
                             {"visible": [False, True]},
-                            {"title.text": title_rate, "xaxis.title.text": "per 1,000 headcount over the study's period"},
+                            {
+                                "title.text": title_rate,
+                                "xaxis.title.text": "per 1,000 headcount over the study's period",
+                            },
                         ],
                     ),
                 ],
@@ -145,7 +154,8 @@ def force_chart(view) -> Chart | None:
     )
     hatched = any(not r.cases.complete for r in named)
     caption = (
-        f"{unit}, by force. {_periods(view)}. Source: the case lines of {_studies(view)}, each from its published sources."
+        f"{unit}, by force. {_periods(view)}. "
+        f"Source: the case lines of {_studies(view)}, each from its published sources."
         + (" Hatched bars are partly known totals (at least N)." if hatched else "")
         + (" The buttons switch to the rate per 1,000 headcount." if menus else "")
     )
@@ -163,7 +173,9 @@ def breakdown_chart(view, breakdown, title: str) -> Chart | None:
             y=[c.label for c in stated],
             x=[c.figure.value for c in stated],
             orientation="h",
-            marker=dict(color="#0b3d6b", pattern=dict(shape=["" if c.figure.complete else "x" for c in stated])),
+            marker=dict(
+                color="#0b3d6b", pattern=dict(shape=["" if c.figure.complete else "x" for c in stated])
+            ),
             text=[c.figure.display for c in stated],
             textposition="outside",
             cliponaxis=False,
@@ -184,7 +196,9 @@ def breakdown_chart(view, breakdown, title: str) -> Chart | None:
         f"{breakdown.total.display}; {breakdown.not_stated.display} not stated. {_periods(view)}. "
         f"Source: the case lines of {_studies(view)}."
     )
-    return Chart(_spec(figure), f"Bar chart: {unit.lower()} {title.lower()}", caption, f"{breakdown.dimension}s")
+    return Chart(
+        _spec(figure), f"Bar chart: {unit.lower()} {title.lower()}", caption, f"{breakdown.dimension}s"
+    )
 
 
 def outcome_mix(view) -> Chart | None:
@@ -230,7 +244,9 @@ def outcome_mix(view) -> Chart | None:
         f"{unit} whose outcome and role are both stated: {both:,} of {total.display}. "
         f"{_periods(view)}. Source: the case lines of {_studies(view)}."
     )
-    return Chart(_spec(figure), f"Stacked bar chart: {unit.lower()} by outcome and role", caption, "outcome-roles")
+    return Chart(
+        _spec(figure), f"Stacked bar chart: {unit.lower()} by outcome and role", caption, "outcome-roles"
+    )
 
 
 def study_points(view) -> list[dict]:
@@ -244,7 +260,11 @@ def study_points(view) -> list[dict]:
 
 def over_time(view, points: list[dict]) -> Chart | None:
     """One mark per study, spanning its period, labelled with the study: no line joins them."""
-    dated = [p for p in points if p["study"].period_start and p["study"].period_end and p["figure"] and p["figure"].known]
+    dated = [
+        p
+        for p in points
+        if p["study"].period_start and p["study"].period_end and p["figure"] and p["figure"].known
+    ]
     if len(dated) < 2:
         return None
     unit = view.unit_label
@@ -257,7 +277,12 @@ def over_time(view, points: list[dict]) -> Chart | None:
                 y=[figure.value, figure.value],
                 mode="lines+markers+text",
                 line=dict(color="#0b3d6b", width=4, dash="solid" if figure.complete else "dot"),
-                marker=dict(size=9, color="#0b3d6b", symbol=["line-ns", "line-ns"], line=dict(width=2, color="#0b3d6b")),
+                marker=dict(
+                    size=9,
+                    color="#0b3d6b",
+                    symbol=["line-ns", "line-ns"],
+                    line=dict(width=2, color="#0b3d6b"),
+                ),
                 text=[f"{_short(study.title, 34)}: {figure.display}", ""],
                 textposition="top right",
                 cliponaxis=False,
@@ -271,7 +296,9 @@ def over_time(view, points: list[dict]) -> Chart | None:
         **_layout(
             f"{unit}, study by study, over each study's period",
             height=380,
-            xaxis=dict(title="Period covered", gridcolor="#e5e5e5", type="date", tickformat="%Y", automargin=True),
+            xaxis=dict(
+                title="Period covered", gridcolor="#e5e5e5", type="date", tickformat="%Y", automargin=True
+            ),
             yaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
         )
     )
@@ -292,7 +319,11 @@ def study_chart(view) -> Chart | None:
     unit = view.unit_label
     figure = go.Figure(
         go.Bar(
-            x=[f"{r.foi_request.period_label}<br>{_short(r.foi_request.requester or r.foi_request.title, 28)}" for r in rows],
+            x=[
+                f"{r.foi_request.period_label}<br>"
+                f"{_short(r.foi_request.requester or r.foi_request.title, 28)}"
+                for r in rows
+            ],
             y=[r.cases.value for r in rows],
             marker=dict(color="#0b3d6b", pattern=dict(shape=["" if r.cases.complete else "x" for r in rows])),
             text=[r.cases.display for r in rows],

@@ -42,7 +42,6 @@ from django.db.models import Count, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
 
 from cases.models import (
-    CaseLine,
     CriminalOutcome,
     FoiRequest,
     FoiReturn,
@@ -66,7 +65,18 @@ CODED = {
     "criminal_outcome": CriminalOutcome,
 }
 RETURN_LEVEL = ("study", "force", "region", "country", "unit")
-FACETS = ("unit", "study", "region", "country", "force", "role", "offence", "system", "outcome", "criminal_outcome")
+FACETS = (
+    "unit",
+    "study",
+    "region",
+    "country",
+    "force",
+    "role",
+    "offence",
+    "system",
+    "outcome",
+    "criminal_outcome",
+)
 DEFAULT_UNIT = Unit.PEOPLE_DISCIPLINED
 # Outcome columns of the force tables: the two the studies headline, then the rest.
 HEADLINE_OUTCOMES = (Outcome.DISMISSED, Outcome.RESIGNED)
@@ -321,7 +331,18 @@ class Row:
         }[key]
 
 
-SORT_KEYS = ("force", "study", "cases", "officers", "staff", "dismissed", "resigned", "other", "not_stated", "rate")
+SORT_KEYS = (
+    "force",
+    "study",
+    "cases",
+    "officers",
+    "staff",
+    "dismissed",
+    "resigned",
+    "other",
+    "not_stated",
+    "rate",
+)
 
 
 def sort_rows(rows: list[Row], sort: str) -> list[Row]:
@@ -354,7 +375,9 @@ class Selection:
 
     def coded_in_use(self) -> set[str]:
         """Coded filters in use that leave out 'not stated' (so unstated lines might match)."""
-        return {name for name, accepted in self.values.items() if name in CODED and NOT_STATED not in accepted}
+        return {
+            name for name, accepted in self.values.items() if name in CODED and NOT_STATED not in accepted
+        }
 
     @property
     def line_level(self) -> bool:
@@ -366,13 +389,9 @@ class Dataset:
 
     def __init__(self, *, lines, forces_only=None):
         grouped = (
-            lines.order_by()
-            .values("foi_return_id", *CODED)
-            .annotate(cases=Sum("count"), lines=Count("id"))
+            lines.order_by().values("foi_return_id", *CODED).annotate(cases=Sum("count"), lines=Count("id"))
         )
-        frame = pd.DataFrame.from_records(
-            list(grouped), columns=["foi_return_id", *CODED, "cases", "lines"]
-        )
+        frame = pd.DataFrame.from_records(list(grouped), columns=["foi_return_id", *CODED, "cases", "lines"])
         returns_query = (
             FoiReturn.objects.public()
             .filter(lines__isnull=False)
@@ -412,7 +431,9 @@ class Dataset:
         # Studies whose lines add up exactly to their published national total: summed whole,
         # a force's unknown remainder is inside the study's "force not stated" part, not missing.
         self.complete_studies = {
-            r.request_id for r in self.returns.values() if r.force_id is None and r.id in self.complete_returns
+            r.request_id
+            for r in self.returns.values()
+            if r.force_id is None and r.id in self.complete_returns
         }
         # Lines of each return (under the period and search) whose coded fields are not stated.
         unstated = self.frame[list(CODED)] == NOT_STATED
@@ -455,9 +476,13 @@ class Dataset:
             if split is not None and return_id in self.role_splitting:
                 # Their lines' roles are "not stated" only because the reply splits its totals.
                 if return_id in split:
-                    found[return_id] = Counts([r for r in counts.records if all(
-                        r[i] in accepted for i, accepted, is_role in tests if not is_role
-                    )])
+                    found[return_id] = Counts(
+                        [
+                            r
+                            for r in counts.records
+                            if all(r[i] in accepted for i, accepted, is_role in tests if not is_role)
+                        ]
+                    )
                 continue
             records = [r for r in counts.records if all(r[i] in accepted for i, accepted, _ in tests)]
             if records:
@@ -561,7 +586,9 @@ class Dataset:
         outcomes = {
             code: Figure.of(by_outcome.get(code, 0), complete=outcomes_complete) for code in Outcome.values
         }
-        only_outcome = not selection.search and not any(name in selection.values for name in CODED if name != "outcome")
+        only_outcome = not selection.search and not any(
+            name in selection.values for name in CODED if name != "outcome"
+        )
         if (
             foi_return.force_id is None
             and foi_return.id in self.complete_returns
@@ -575,7 +602,8 @@ class Dataset:
             exact = {
                 code
                 for code in HEADLINE_OUTCOMES
-                if (published := self._published_national(foi_return.request_id, code, Selection())) is not None
+                if (published := self._published_national(foi_return.request_id, code, Selection()))
+                is not None
                 and published == self._study_lines(foi_return.request_id, "outcome", code)
             }
             for code in exact:
@@ -584,7 +612,11 @@ class Dataset:
             if "outcome" in selection.values and selection.values["outcome"] <= exact:
                 cases = Figure(int(counts.total()), True)
         other = Figure.of(
-            sum(int(by_outcome.get(code, 0)) for code in Outcome.values if code not in (*HEADLINE_OUTCOMES, NOT_STATED)),
+            sum(
+                int(by_outcome.get(code, 0))
+                for code in Outcome.values
+                if code not in (*HEADLINE_OUTCOMES, NOT_STATED)
+            ),
             complete=outcomes_complete,
         )
         snapshots = self.snapshots.get(foi_return.force_id, [])
@@ -603,14 +635,18 @@ class Dataset:
 
     # -- sums --
 
-    def covers_whole_study(self, rows: list[Row], selection: Selection, request_id: int, *, coded: bool = False) -> bool:
+    def covers_whole_study(
+        self, rows: list[Row], selection: Selection, request_id: int, *, coded: bool = False
+    ) -> bool:
         """Do these rows hold every return of the study, with nothing but coded fields filtered
         (`coded`), or nothing but the outcome (the published totals split only by outcome)?"""
         if selection.search:
             return False
         if selection.dated and not self._whole_study_in_period(request_id):
             return False
-        if not coded and any(name in selection.values for name in ("role", "offence", "system", "criminal_outcome")):
+        if not coded and any(
+            name in selection.values for name in ("role", "offence", "system", "criminal_outcome")
+        ):
             return False
         # Every return of the study must pass the force, region and country filters; returns left
         # out only by the outcome filter hold none of that outcome, which is what is being summed.
@@ -653,7 +689,11 @@ class Dataset:
                     # A return with no line here whose count here is not known to be 0.
                     part = Figure(part.value, False) if part.value else UNKNOWN
             published = self._published_national(request_id, cell, selection)
-            if published is not None and part.value == published and self.covers_whole_study(found, selection, request_id):
+            if (
+                published is not None
+                and part.value == published
+                and self.covers_whole_study(found, selection, request_id)
+            ):
                 part = Figure(published, True)
             parts.append(part)
         return Figure.total(parts)
@@ -694,7 +734,11 @@ class Dataset:
     def _whole_study_in_period(self, request_id: int) -> bool:
         """Does the period filter keep every line of the study?"""
         held = sum(r.lines_total for r in self.returns.values() if r.request_id == request_id)
-        in_period = sum(counts.total() for rid, counts in self.records.items() if self.returns[rid].request_id == request_id)
+        in_period = sum(
+            counts.total()
+            for rid, counts in self.records.items()
+            if self.returns[rid].request_id == request_id
+        )
         return held == in_period
 
     def _study_lines(self, request_id: int, dimension: str, code: str) -> int:
@@ -715,7 +759,9 @@ class Dataset:
         role_unstated = counts.of("role", NOT_STATED)
         # Filtered on a coded field (not for "not stated"): the study's lines that leave it
         # unstated might match.
-        complete = not any(self._study_lines(request_id, name, NOT_STATED) for name in selection.coded_in_use())
+        complete = not any(
+            self._study_lines(request_id, name, NOT_STATED) for name in selection.coded_in_use()
+        )
         if isinstance(cell, tuple):
             dimension, code = cell
             if dimension == "outcome":
@@ -831,7 +877,10 @@ def national_value(figures, foi_request: FoiRequest, metrics) -> ReportedValue |
     found = [
         f
         for f in figures
-        if f.request_id == foi_request.id and f.force_id is None and f.unit == foi_request.unit and f.metric in metrics
+        if f.request_id == foi_request.id
+        and f.force_id is None
+        and f.unit == foi_request.unit
+        and f.metric in metrics
     ]
     metric = next((m for m in metrics if any(f.metric == m for f in found)), None)
     return reported_value([f for f in found if f.metric == metric])
@@ -945,10 +994,15 @@ def view(dataset: Dataset, selection: Selection, *, sort: str = "-cases") -> Vie
     unseen = [
         r
         for r in dataset.unseen_returns(rows, selection)
-        if not (r.request_id in dataset.complete_studies and dataset.covers_whole_study([], selection, r.request_id, coded=True))
+        if not (
+            r.request_id in dataset.complete_studies
+            and dataset.covers_whole_study([], selection, r.request_id, coded=True)
+        )
     ]
     headline = {name: dataset.total(rows, selection, cell=cell) for name, cell in HEADLINE_CELLS.items()}
-    breakdowns = {name: breakdown(dataset, rows, selection, name) for name in ("offence", "outcome", "role", "system")}
+    breakdowns = {
+        name: breakdown(dataset, rows, selection, name) for name in ("offence", "outcome", "role", "system")
+    }
     studies = []
     for row in rows:
         if row.foi_request not in studies:
@@ -967,7 +1021,10 @@ def view(dataset: Dataset, selection: Selection, *, sort: str = "-cases") -> Vie
         unseen=sorted(unseen, key=lambda r: (r.force.name if r.force else "", r.request.title)),
         study_totals={
             study.id: dataset.total(
-                [r for r in rows if r.foi_request.id == study.id], selection, cell="cases", requests={study.id}
+                [r for r in rows if r.foi_request.id == study.id],
+                selection,
+                cell="cases",
+                requests={study.id},
             )
             for study in studies
         },
@@ -1023,7 +1080,12 @@ def facets(dataset: Dataset, selection: Selection) -> dict[str, list[Option]]:
                 chosen = Selection(unit, others.values, others.search, others.dated)
                 rows = dataset.rows(chosen)
                 options.append(
-                    Option(unit, Unit(unit).label, dataset.total(rows, chosen, cell="cases"), unit == selection.unit)
+                    Option(
+                        unit,
+                        Unit(unit).label,
+                        dataset.total(rows, chosen, cell="cases"),
+                        unit == selection.unit,
+                    )
                 )
             result[name] = options
             continue
@@ -1046,9 +1108,7 @@ def facets(dataset: Dataset, selection: Selection) -> dict[str, list[Option]]:
             rows = dataset.rows(chosen)
             if not rows:
                 continue
-            options.append(
-                Option(value, label, dataset.total(rows, chosen, cell="cases"), value in accepted)
-            )
+            options.append(Option(value, label, dataset.total(rows, chosen, cell="cases"), value in accepted))
         options.sort(key=lambda o: (-(o.figure.value or 0), o.label))
         result[name] = options
     return result
@@ -1093,7 +1153,9 @@ def reconciliations(dataset: Dataset, study_view: View, foi_request: FoiRequest)
     """The study's published national totals against the lines held, named and not attributed."""
     result = []
     checks = [("cases", NATIONAL_TOTAL_METRICS, Unit(foi_request.unit).label.lower())]
-    checks += [(code, (metric,), Outcome(code).label.lower()) for code, metric in NATIONAL_OUTCOME_METRICS.items()]
+    checks += [
+        (code, (metric,), Outcome(code).label.lower()) for code, metric in NATIONAL_OUTCOME_METRICS.items()
+    ]
     for cell, metrics, label in checks:
         reported = national_value(dataset.figures, foi_request, metrics)
         if reported is None:
@@ -1101,7 +1163,7 @@ def reconciliations(dataset: Dataset, study_view: View, foi_request: FoiRequest)
         named = [r for r in study_view.rows if r.force is not None]
         unnamed = [r for r in study_view.rows if r.force is None]
 
-        def held(rows):
+        def held(rows, cell=cell):
             return sum(int(_lines_of(r, cell)) for r in rows)
 
         result.append(
@@ -1142,7 +1204,9 @@ def return_completeness() -> dict[int, tuple[bool, int, str]]:
         if r.force_id is None:
             national = national_value(figures, r.request, NATIONAL_TOTAL_METRICS)
             total_text = (
-                f"{national.display} nationally, less the named forces" if national and national.value is not None else ""
+                f"{national.display} nationally, less the named forces"
+                if national and national.value is not None
+                else ""
             )
         else:
             total_text = known[rid].display if known[rid] and known[rid].value is not None else ""

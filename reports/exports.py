@@ -74,10 +74,18 @@ CASE_LINE_COLUMNS: list[tuple[Column, object]] = [
     (Column("request", "The FOI request or study (its slug on /requests/)."), F("foi_return__request__slug")),
     (Column("request_title", "The request or study's title."), F("foi_return__request__title")),
     (
-        Column("unit", "What one counted case is (code): " + ", ".join(Unit.values) + ". Never add lines of different units."),
+        Column(
+            "unit",
+            "What one counted case is (code): "
+            + ", ".join(Unit.values)
+            + ". Never add lines of different units.",
+        ),
         F("foi_return__request__unit"),
     ),
-    (Column("unit_label", "What one counted case is, in words."), _label("foi_return__request__unit", Unit.choices)),
+    (
+        Column("unit_label", "What one counted case is, in words."),
+        _label("foi_return__request__unit", Unit.choices),
+    ),
     (
         Column("counting_unit", "What one counted case is, in the study's sources' own words."),
         F("foi_return__request__counting_unit"),
@@ -141,11 +149,18 @@ CASE_LINE_COLUMNS: list[tuple[Column, object]] = [
         None,  # from the figures engine, per return
     ),
     (
-        Column("force_lines_total", "The sum of all this force's lines in this study (not only the filtered ones).", text=False),
+        Column(
+            "force_lines_total",
+            "The sum of all this force's lines in this study (not only the filtered ones).",
+            text=False,
+        ),
         None,
     ),
     (
-        Column("force_total_published", "The total the reply or the published figures give for this force and study; empty: none."),
+        Column(
+            "force_total_published",
+            "The total the reply or the published figures give for this force and study; empty: none.",
+        ),
         None,
     ),
     (
@@ -172,7 +187,11 @@ HEADER = [column.name for column in COLUMNS]
 def _per_return(values: dict, output_field, default):
     """A column whose value is the engine's, per return: one CASE over the (few) returns."""
     whens = [When(foi_return_id=return_id, then=Value(value)) for return_id, value in values.items()]
-    return Case(*whens, default=Value(default), output_field=output_field) if whens else Value(default, output_field=output_field)
+    return (
+        Case(*whens, default=Value(default), output_field=output_field)
+        if whens
+        else Value(default, output_field=output_field)
+    )
 
 
 def case_line_rows(lines: QuerySet) -> QuerySet:
@@ -190,7 +209,9 @@ def case_line_rows(lines: QuerySet) -> QuerySet:
         "force_lines_complete": _per_return(
             {rid: "yes" if c[0] else "no" for rid, c in completeness.items()}, CharField(), "no"
         ),
-        "force_lines_total": _per_return({rid: c[1] for rid, c in completeness.items()}, IntegerField(), None),
+        "force_lines_total": _per_return(
+            {rid: c[1] for rid, c in completeness.items()}, IntegerField(), None
+        ),
         "force_total_published": _per_return({rid: c[2] for rid, c in completeness.items()}, CharField(), ""),
     }
     return (
@@ -263,7 +284,15 @@ FORCE_TABLE_HEADER = (
     ["force", "force_name", "request", "request_title", "period", "unit", "unit_label"]
     + [
         f"{name}{suffix}"
-        for name in ("cases", "officers", "staff", "dismissed", "resigned", "other_outcomes", "outcome_not_stated")
+        for name in (
+            "cases",
+            "officers",
+            "staff",
+            "dismissed",
+            "resigned",
+            "other_outcomes",
+            "outcome_not_stated",
+        )
         for suffix in ("", "_is")
     ]
     + [
@@ -289,7 +318,15 @@ def breakdown_table(view, breakdown) -> tuple[list[str], list[list]]:
     ]
     if breakdown.not_stated.known or breakdown.stated:
         body.append(
-            ["not_stated", "Not stated", view.unit, view.unit_label, breakdown.not_stated.value, breakdown.not_stated.status, None]
+            [
+                "not_stated",
+                "Not stated",
+                view.unit,
+                view.unit_label,
+                breakdown.not_stated.value,
+                breakdown.not_stated.status,
+                None,
+            ]
         )
     return header, body
 

@@ -11,7 +11,17 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Case, DateField, Q, TextField, Value, When
 from django.db.models.functions import Coalesce
 
-from cases.models import CaseLine, CriminalOutcome, FoiRequest, Offence, Outcome, ReportedFigure, Role, System, Unit
+from cases.models import (
+    CaseLine,
+    CriminalOutcome,
+    FoiRequest,
+    Offence,
+    Outcome,
+    ReportedFigure,
+    Role,
+    System,
+    Unit,
+)
 from forces.models import Force
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -204,12 +214,20 @@ class FigureFilter(df.FilterSet):
     year_from = df.NumberFilter(
         label="From year", method="filter_year_from", min_value=YEAR_MIN, max_value=YEAR_MAX
     )
-    year_to = df.NumberFilter(label="To year", method="filter_year_to", min_value=YEAR_MIN, max_value=YEAR_MAX)
+    year_to = df.NumberFilter(
+        label="To year", method="filter_year_to", min_value=YEAR_MIN, max_value=YEAR_MAX
+    )
     force = df.ModelMultipleChoiceFilter(
-        distinct=False, label="Force", field_name="force__slug", to_field_name="slug", queryset=Force.objects.all()
+        distinct=False,
+        label="Force",
+        field_name="force__slug",
+        to_field_name="slug",
+        queryset=Force.objects.all(),
     )
     region = df.MultipleChoiceFilter(distinct=False, label="Region", field_name="force__region", choices=[])
-    country = df.MultipleChoiceFilter(distinct=False, label="Country", field_name="force__country", choices=[])
+    country = df.MultipleChoiceFilter(
+        distinct=False, label="Country", field_name="force__country", choices=[]
+    )
     unit = df.MultipleChoiceFilter(distinct=False, label="What is counted", choices=Unit.choices)
     kind = df.MultipleChoiceFilter(
         distinct=False, label="Kind of figure", field_name="metric", choices=ReportedFigure.Metric.choices
@@ -245,4 +263,6 @@ class FigureFilter(df.FilterSet):
     def filter_search(self, queryset, name, value):
         if not value.strip():
             return queryset
-        return queryset.filter(Q(quote__icontains=value) | Q(scope__icontains=value) | Q(detail__icontains=value))
+        return queryset.filter(
+            Q(quote__icontains=value) | Q(scope__icontains=value) | Q(detail__icontains=value)
+        )

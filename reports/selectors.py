@@ -8,7 +8,7 @@ answers, published figures, workforce).
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import QueryDict
 
 from cases.models import CaseLine, FoiRequest, FoiReturn, ReportedFigure, Source, Unit
@@ -296,7 +296,7 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
         else:
             by_force[figure.force].append(figure)
     national = {}
-    for (metric, detail, unit, period), found in national_groups.items():
+    for (metric, detail, unit, _period), found in national_groups.items():
         # The study's own headline numbers: its counts in its unit, and its counts of forces.
         if not detail and unit in (foi_request.unit, Unit.FORCES):
             national.setdefault(metric, reported_value(found))
@@ -308,10 +308,14 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
         "reconciliations": engine.reconciliations(dataset, study_view, foi_request),
         "national": national,
         "national_rows": [
-            {"figure": found[0], "value": reported_value(found), "figures": found} for found in national_groups.values()
+            {"figure": found[0], "value": reported_value(found), "figures": found}
+            for found in national_groups.values()
         ],
         "force_figures": sorted(by_force.items(), key=lambda item: item[0].name),
-        "all_figures": sorted(figures, key=lambda f: (f.force is not None, f.force.name if f.force else "", f.metric, f.detail, f.id)),
+        "all_figures": sorted(
+            figures,
+            key=lambda f: (f.force is not None, f.force.name if f.force else "", f.metric, f.detail, f.id),
+        ),
         "by_status": dict(sorted(by_status.items())),
         "named_returns": named,
         "not_named": (foi_request.forces_answered - len(by_status.get("Answered", [])))
@@ -335,7 +339,12 @@ def published_figures(*, params) -> tuple[QuerySet, FigureFilter]:
     filterset = figure_filter(params=params)
     return (
         filterset.qs.select_related("request", "force", "source").order_by(
-            F("request__period_end").desc(nulls_last=True), "request__slug", "force__name", "metric", "detail", "id"
+            F("request__period_end").desc(nulls_last=True),
+            "request__slug",
+            "force__name",
+            "metric",
+            "detail",
+            "id",
         ),
         filterset,
     )
@@ -362,7 +371,8 @@ def methodology() -> dict:
             .order_by(dimension, f"{dimension}_wording")
         )
         mappings[dimension] = [
-            {"code": labels[p[dimension]], "wording": p[f"{dimension}_wording"], "lines": p["lines"]} for p in pairs
+            {"code": labels[p[dimension]], "wording": p[f"{dimension}_wording"], "lines": p["lines"]}
+            for p in pairs
         ]
     disagreeing_lines = list(
         public.exclude(disagreement="")
@@ -371,7 +381,9 @@ def methodology() -> dict:
     )
     groups = defaultdict(list)
     for figure in ReportedFigure.objects.select_related("source", "force", "request").order_by("id"):
-        groups[(figure.request_id, figure.force_id, figure.metric, figure.detail, figure.period_label)].append(figure)
+        groups[
+            (figure.request_id, figure.force_id, figure.metric, figure.detail, figure.period_label)
+        ].append(figure)
     disagreeing_figures = []
     for found in groups.values():
         value = reported_value(found)

@@ -26,7 +26,9 @@ def _bad_filter(request, error: BadFilter):
 
 
 def home(request):
-    foi_request = get_object_or_404(FoiRequest.objects.public().prefetch_related("sources"), slug=HEADLINE_REQUEST)
+    foi_request = get_object_or_404(
+        FoiRequest.objects.public().prefetch_related("sources"), slug=HEADLINE_REQUEST
+    )
     context = selectors.request_profile(foi_request=foi_request)
     context["studies"] = selectors.studies_overview(dataset=context["dataset"])
     return render(request, "reports/home.html", context)
@@ -50,7 +52,8 @@ def dashboard(request):
             "rows": view.rows,
             "sort": request.GET.get("sort", "-cases"),
             "breakdowns": [
-                (name, DASHBOARD_TABLES[f"{name}s"], breakdowns[name]) for name in ("offence", "outcome", "role", "system")
+                (name, DASHBOARD_TABLES[f"{name}s"], breakdowns[name])
+                for name in ("offence", "outcome", "role", "system")
             ],
             "points": points,
             "facets": engine.facets(found.dataset, found.selection),
@@ -116,7 +119,10 @@ def figures(request):
 
 def _bad_page(request, paginator) -> BadFilter:
     return BadFilter(
-        [f"Page ('page'): '{request.GET.get('page')}' is not a page. Accepted values: 1 to {paginator.num_pages}."]
+        [
+            f"Page ('page'): '{request.GET.get('page')}' is not a page. "
+            f"Accepted values: 1 to {paginator.num_pages}."
+        ]
     )
 
 
@@ -136,7 +142,12 @@ DASHBOARD_TABLES = {
     "roles": "By role",
     "systems": "By system misused",
 }
-PERMALINK_PAGES = {"cases": "case-lines", "figures": "figures", "forces-list": "force-list", "requests": "request-list"}
+PERMALINK_PAGES = {
+    "cases": "case-lines",
+    "figures": "figures",
+    "forces-list": "force-list",
+    "requests": "request-list",
+}
 
 
 def case_lines(request):

@@ -54,7 +54,9 @@ def test_drafts_never_reach_the_public_pages(client, foi_request, reviewer):
     assert client.get(f"/dashboard/?study={foi_request.slug}").status_code == 400
 
     foi_returns_approve(foi_returns=FoiReturn.objects.filter(request=foi_request), user=reviewer)
-    assert in_case_lines(client, foi_request.slug) == "at least 6"  # no total is published for it, so 6 is a lower bound
+    assert (
+        in_case_lines(client, foi_request.slug) == "at least 6"
+    )  # no total is published for it, so 6 is a lower bound
     assert client.get(f"/requests/{foi_request.slug}/").status_code == 200
 
 

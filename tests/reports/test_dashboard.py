@@ -25,7 +25,9 @@ def figure(page: str, name: str) -> str:
 
 
 def force_rows(page: str) -> list[list[str]]:
-    body = re.search(r'<table class="figures" id="force-table"[^>]*>.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    body = re.search(
+        r'<table class="figures" id="force-table"[^>]*>.*?<tbody>(.*?)</tbody>', page, re.S
+    ).group(1)
     return [
         [text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
         for row in re.findall(r"<tr data-force[^>]*>(.*?)</tr>", body, re.S)
@@ -75,7 +77,11 @@ def get(client, django_assert_max_num_queries):
 )
 def test_filters_give_exact_totals(get, query, cases, dismissed, forces):
     page = get(query)
-    assert (figure(page, "cases"), figure(page, "dismissed"), figure(page, "forces")) == (cases, dismissed, forces)
+    assert (figure(page, "cases"), figure(page, "dismissed"), figure(page, "forces")) == (
+        cases,
+        dismissed,
+        forces,
+    )
 
 
 @pytest.mark.parametrize(
@@ -132,7 +138,16 @@ def test_unattributed_and_partly_known_rows(get):
     rows = {row[0]: row for row in force_rows(get("?study=parliament-street-2019"))}
     assert rows[NOT_STATED_ROW][2:9] == ["102", DASH, DASH, "2", "6", DASH, "94"]
     assert rows["Surrey Police"][2:10] == ["50", DASH, DASH, DASH, DASH, DASH, "50", "13.41"]
-    assert rows["Metropolitan Police Service"][2:10] == ["18", DASH, "at least 5", "at least 1", DASH, "at least 4", "13", "0.43"]
+    assert rows["Metropolitan Police Service"][2:10] == [
+        "18",
+        DASH,
+        "at least 5",
+        "at least 1",
+        DASH,
+        "at least 4",
+        "13",
+        "0.43",
+    ]
     assert rows["Gwent Police"][2] == "at least 3"
     assert rows["Gwent Police"][9] == PART_RATE
 
@@ -159,7 +174,10 @@ def test_filtering_for_not_stated_keeps_counts_exact(get):
     assert rows["Greater Manchester Police"][9] == "1.55"
     # Merseyside's counts are known only in part, so the total is a lower bound, and says why.
     assert figure(page, "cases") == "at least 33"
-    assert "these filters also reach Merseyside Police (Parliament Street, FY2017/18–FY2018/19); Merseyside Police (The Daily Telegraph, 2008–2009)," in text(page)
+    assert (
+        "these filters also reach Merseyside Police (Parliament Street, FY2017/18–FY2018/19); Merseyside Police (The Daily Telegraph, 2008–2009),"
+        in text(page)
+    )
 
 
 def test_rate_needs_workforce_within_two_years(get):
@@ -189,7 +207,9 @@ def facet_options(page: str, facet: str) -> dict[str, str]:
     return {
         value: text(count).replace(" (not stated in the sources)", "")
         for value, count in re.findall(
-            r'<input[^>]*value="([^"]*)"[^>]*>.*?<span class="count" data-count>(.*?)</span>\s*</', block, re.S
+            r'<input[^>]*value="([^"]*)"[^>]*>.*?<span class="count" data-count>(.*?)</span>\s*</',
+            block,
+            re.S,
         )
     }
 
@@ -225,7 +245,9 @@ def test_facet_counts_beside_options(get):
 
 
 def breakdown_table(page: str, dimension: str) -> dict[str, list[str]]:
-    table = re.search(rf'<table class="figures" id="{dimension}-table".*?</table>\s*<p class="hint">.*?</p>', page, re.S).group(0)
+    table = re.search(
+        rf'<table class="figures" id="{dimension}-table".*?</table>\s*<p class="hint">.*?</p>', page, re.S
+    ).group(0)
     rows = {
         code: [text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", body, re.S)]
         for code, body in re.findall(r'<tr data-code="([^"]+)"[^>]*>(.*?)</tr>', table, re.S)
@@ -264,7 +286,7 @@ def test_breakdown_tables_match_reference_data(get):
 def test_charts_are_embedded_as_json_with_local_plotly(get):
     page = get("?study=parliament-street-2019")
     for chart in ["chart-forces", "chart-offences", "chart-outcomes", "chart-outcome-roles"]:
-        assert f'<div class="chart" data-chart="{chart}-data" id="{chart}" role="img"' in page
+        assert f'<div class="chart" data-chart="{chart}-data" id="{chart}" role="group"' in page
         assert f'<script id="{chart}-data" type="application/json">' in page
     # One study: nothing to show over time.
     assert "chart-trend" not in page

@@ -107,7 +107,10 @@ def test_dashboard_force_export_keeps_unknown_as_empty_not_zero(client):
     exported = {row[1]: row for row in rows(client.get("/dashboard/forces.csv?study=parliament-street-2019"))}
     header = rows(client.get("/dashboard/forces.csv?study=parliament-street-2019"))[0]
     surrey = dict(zip(header, exported["Surrey Police"], strict=True))
-    assert {k: surrey[k] for k in ("cases", "cases_is", "dismissed", "dismissed_is", "per_1000_headcount", "headcount")} == {
+    assert {
+        k: surrey[k]
+        for k in ("cases", "cases_is", "dismissed", "dismissed_is", "per_1000_headcount", "headcount")
+    } == {
         "cases": "50",
         "cases_is": "exact",
         "dismissed": "",

@@ -104,7 +104,16 @@ def test_force_not_stated_row_and_total(page):
     ]
     # Summed over the whole study its lines are every case it counts: outcomes and roles stated
     # on only some of them are lower bounds; the published totals are exact.
-    assert row(page, "total")[:8] == ["All rows", "237", "at least 2", "at least 16", "11", "6", "at least 16", "204"]
+    assert row(page, "total")[:8] == [
+        "All rows",
+        "237",
+        "at least 2",
+        "at least 16",
+        "11",
+        "6",
+        "at least 16",
+        "204",
+    ]
 
 
 def test_reconciliation_lines(page):
@@ -136,10 +145,16 @@ def test_every_study_is_listed_with_its_published_total(page):
     }
     assert len(studies) == 12
     # Each in its own unit, beside the lines held.
-    assert "Data-breach cases (“data breaches”) 2,315 data-breach cases 2,315" in studies["bbw-2016-safe-in-police-hands"]
+    assert (
+        "Data-breach cases (“data breaches”) 2,315 data-breach cases 2,315"
+        in studies["bbw-2016-safe-in-police-hands"]
+    )
     assert "779 investigations not held as lines (published figures only)" in studies["huntsman-2017"]
     assert "2,031 data-breach cases" in studies["pa-2014-data-breaches"]
-    assert "People disciplined (“officers and staff disciplined”) 237 people disciplined 237" in studies["parliament-street-2019"]
+    assert (
+        "People disciplined (“officers and staff disciplined”) 237 people disciplined 237"
+        in studies["parliament-street-2019"]
+    )
     # Telegraph Merseyside: its lines are only part of what it counts.
     assert "at least 198" in studies["telegraph-merseyside-2011"]
     # No national total published: said so, never 0.

@@ -35,7 +35,8 @@ def table_rows(page: str, table_id: str = "force-table") -> list[dict]:
     rows = []
     for match in re.finditer(r'<tr data-force="([^"]*)" data-study="([^"]*)"[^>]*>(.*?)</tr>', body, re.S):
         cells = dict(
-            (key, text(value)) for key, value in re.findall(r'data-cell="([^"]+)">(.*?)</td>', match.group(3), re.S)
+            (key, text(value))
+            for key, value in re.findall(r'data-cell="([^"]+)">(.*?)</td>', match.group(3), re.S)
         )
         rows.append({"force": match.group(1), "study": match.group(2), **cells})
     return rows
@@ -65,8 +66,21 @@ def csv_rows(client, url: str) -> list[dict]:
 # --- The property: headline = rows = download, one unit, "at least" wherever a part is unknown --
 
 FILTER_VALUES = {
-    "study": ["parliament-street-2019", "bbw-2016-safe-in-police-hands", "west-midlands-4624-14", "dorset-2022-130"],
-    "force": ["surrey", "metropolitan", "gwent", "west-midlands", "northamptonshire", "cleveland", "merseyside"],
+    "study": [
+        "parliament-street-2019",
+        "bbw-2016-safe-in-police-hands",
+        "west-midlands-4624-14",
+        "dorset-2022-130",
+    ],
+    "force": [
+        "surrey",
+        "metropolitan",
+        "gwent",
+        "west-midlands",
+        "northamptonshire",
+        "cleveland",
+        "merseyside",
+    ],
     "region": ["North West", "South East", "Wales", "West Midlands"],
     "role": ["officer", "police_staff", "not_stated"],
     "offence": ["unauthorised_access", "unauthorised_disclosure", "system_misuse", "not_stated"],
@@ -83,7 +97,9 @@ def filter_params(draw):
             if name == "unit":
                 params.setlist(name, [draw(st.sampled_from(values))])
             else:
-                params.setlist(name, draw(st.lists(st.sampled_from(values), min_size=1, max_size=2, unique=True)))
+                params.setlist(
+                    name, draw(st.lists(st.sampled_from(values), min_size=1, max_size=2, unique=True))
+                )
     return params
 
 
@@ -105,7 +121,8 @@ def test_headline_equals_rows_and_download_in_one_unit(client, params):
         known = [value(c) for c in cells if value(c) is not None]
         # The headline adds the rows, and the download holds the same numbers and kinds.
         assert [row[f"{column}_is"] for row in download] == [
-            "not stated" if c == DASH else ("at least" if c.startswith("at least") else "exact") for c in cells
+            "not stated" if c == DASH else ("at least" if c.startswith("at least") else "exact")
+            for c in cells
         ]
         assert [value(c) for c in cells] == [int(r[column]) if r[column] else None for r in download]
         if not rows:
@@ -136,7 +153,9 @@ def test_surrey_people_and_breaches_are_never_added(client):
     assert "252" not in text(page)
     facet = re.search(r'data-facet="unit".*?</fieldset>', page, re.S).group(0)
     assert "Data-breach cases" in text(facet) and "202" in text(facet)
-    assert headline(client.get("/dashboard/?force=surrey&unit=data_breaches").content.decode(), "cases") == "202"
+    assert (
+        headline(client.get("/dashboard/?force=surrey&unit=data_breaches").content.decode(), "cases") == "202"
+    )
 
 
 def test_default_dashboard_counts_people_disciplined_only(client):
@@ -172,9 +191,9 @@ def test_force_list_adds_nothing_across_studies(client):
 @pytest.mark.parametrize("force", ["gwent", "wiltshire", "merseyside", "nottinghamshire", "west-yorkshire"])
 def test_partly_known_2019_forces_read_alike_on_every_page(client, force):
     home = {r["force"]: r for r in table_rows(client.get("/").content.decode())}[force]
-    request = {r["force"]: r for r in table_rows(client.get("/requests/parliament-street-2019/").content.decode())}[
-        force
-    ]
+    request = {
+        r["force"]: r for r in table_rows(client.get("/requests/parliament-street-2019/").content.decode())
+    }[force]
     dashboard = {
         r["force"]: r
         for r in table_rows(client.get("/dashboard/?study=parliament-street-2019").content.decode())
@@ -182,7 +201,9 @@ def test_partly_known_2019_forces_read_alike_on_every_page(client, force):
     profile = table_rows(client.get(f"/forces/{force}/").content.decode(), "force-studies-people_disciplined")
     profile = next(r for r in profile if r["study"] == "parliament-street-2019")
     download = next(
-        r for r in csv_rows(client, "/dashboard/forces.csv?study=parliament-street-2019") if r["force"] == force
+        r
+        for r in csv_rows(client, "/dashboard/forces.csv?study=parliament-street-2019")
+        if r["force"] == force
     )
     for row in (request, dashboard, profile):
         assert {k: row[k] for k in home if k not in ("force", "study")} == {
@@ -225,9 +246,9 @@ def test_case_line_download_says_when_a_force_is_only_part_known(client):
     assert {r["force_lines_complete"] for r in rows} == {"no"}
     assert {r["unit"] for r in rows} == {"people_disciplined"}
     surrey = csv_rows(client, "/cases.csv?force=surrey")
-    assert {(r["force_lines_complete"], r["force_lines_total"], r["force_total_published"]) for r in surrey} == {
-        ("yes", "50", "50")
-    }
+    assert {
+        (r["force_lines_complete"], r["force_lines_total"], r["force_total_published"]) for r in surrey
+    } == {("yes", "50", "50")}
 
 
 # --- Corrections, each with its source's words ------------------------------------------------
@@ -291,7 +312,10 @@ def test_greater_manchester_readings_are_kept_and_shown(client):
 
 def test_hertfordshire_offence_disagreement_is_shown(client):
     page = text(client.get("/methodology/").content.decode())
-    assert "ITPro says the two were reprimanded 'for the same reason' as the Met's four social-media cases" in page
+    assert (
+        "ITPro says the two were reprimanded 'for the same reason' as the Met's four social-media cases"
+        in page
+    )
 
 
 def test_words_not_codes_and_periods_written_once(client):
@@ -319,8 +343,17 @@ def test_rates_say_what_they_are(client):
     )
     gwent = re.search(r'<tr data-force="gwent".*?</tr>', page, re.S).group(0)
     assert "No rate: only part of the force&#x27;s count here is known" in gwent
-    row = next(r for r in csv_rows(client, "/dashboard/forces.csv?study=parliament-street-2019") if r["force"] == "surrey")
-    assert (row["per_1000_headcount"], row["per_1000_headcount_a_year"], row["headcount_date"], row["period_years"]) == (
+    row = next(
+        r
+        for r in csv_rows(client, "/dashboard/forces.csv?study=parliament-street-2019")
+        if r["force"] == "surrey"
+    )
+    assert (
+        row["per_1000_headcount"],
+        row["per_1000_headcount_a_year"],
+        row["headcount_date"],
+        row["period_years"],
+    ) == (
         "13.41",
         "6.71",
         "2019-03-31",
@@ -351,22 +384,32 @@ def test_every_reference_figure_is_shown_and_downloadable(client):
 
 def test_figures_page_filters_like_the_rest(client):
     rows = csv_rows(client, "/figures.csv?study=pa-2014-data-breaches")
-    assert {(r["kind"], r["value"]) for r in rows} >= {("dismissed", "113"), ("resigned", "186"), ("breaches_total", "2031")}
+    assert {(r["kind"], r["value"]) for r in rows} >= {
+        ("dismissed", "113"),
+        ("resigned", "186"),
+        ("breaches_total", "2031"),
+    }
     assert client.get("/figures/?unit=cats").status_code == 400
     payload = json.loads(client.get("/figures.json?force=dorset").content)
-    assert {row["what"] for row in payload["rows"]} >= {"Kind of data misused: vehicle", "Kind of data misused: personal"}
+    assert {row["what"] for row in payload["rows"]} >= {
+        "Kind of data misused: vehicle",
+        "Kind of data misused: personal",
+    }
 
 
 # --- Charts that cannot mislead --------------------------------------------------------------
 
 
 def chart_specs(page: str) -> list[dict]:
-    return [json.loads(unescape(s)) for s in re.findall(r'<script id="chart-data-\d+" type="application/json">(.*?)</script>', page, re.S)]
+    return [
+        json.loads(unescape(s))
+        for s in re.findall(r'<script id="chart-data-\d+" type="application/json">(.*?)</script>', page, re.S)
+    ]
 
 
 def test_charts_never_join_studies_and_are_named(client):
     page = client.get("/dashboard/?unit=people_disciplined").content.decode()
-    assert re.findall(r'role="img" aria-label="[^"]+"', page)
+    assert re.findall(r'role="group" aria-label="[^"]+"', page)
     for spec in chart_specs(page):
         for trace in spec["data"]:
             if trace.get("type") == "scatter":
@@ -387,7 +430,10 @@ def more_public_lines():
     """Sixty more lines in approved, public returns: a page that reads per line would show it."""
     returns = list(FoiReturn.objects.public().filter(force__isnull=False)[:6])
     CaseLine.objects.bulk_create(
-        [CaseLine(foi_return=returns[i % len(returns)], count=1, role="officer", outcome="dismissed") for i in range(60)]
+        [
+            CaseLine(foi_return=returns[i % len(returns)], count=1, role="officer", outcome="dismissed")
+            for i in range(60)
+        ]
     )
 
 
@@ -405,6 +451,8 @@ def more_public_lines():
         ("/figures/", 7),
     ],
 )
-def test_query_counts_are_capped_and_do_not_grow(client, django_assert_max_num_queries, more_public_lines, url, cap):
+def test_query_counts_are_capped_and_do_not_grow(
+    client, django_assert_max_num_queries, more_public_lines, url, cap
+):
     with django_assert_max_num_queries(cap):
         assert client.get(url).status_code == 200

@@ -36,9 +36,21 @@ def test_force_page_shows_every_study_with_rate_and_sources(get):
     # One table per counting unit: 50 people disciplined and 202 data breaches are never added.
     assert "Surrey Police: people disciplined, by study" in page
     assert "Surrey Police: data-breach cases, by study" in page
-    assert cells(rows["parliament-street-2019"])[1:9] == ["FY2017/18–FY2018/19", "50", NS, NS, NS, NS, NS, "50"]
+    assert cells(rows["parliament-street-2019"])[1:9] == [
+        "FY2017/18–FY2018/19",
+        "50",
+        NS,
+        NS,
+        NS,
+        NS,
+        NS,
+        "50",
+    ]
     assert cells(rows["parliament-street-2019"])[9] == "13.41"
-    assert 'title="13.41 per 1,000 headcount at 31 March 2019 (3,728), over the study&#x27;s period of 2 years; 6.71 per 1,000 a year"' in rows["parliament-street-2019"]
+    assert (
+        'title="13.41 per 1,000 headcount at 31 March 2019 (3,728), over the study&#x27;s period of 2 years; 6.71 per 1,000 a year"'
+        in rows["parliament-street-2019"]
+    )
     assert cells(rows["bbw-2016-safe-in-police-hands"])[1:3] == ["1 June 2011 to 31 December 2015", "202"]
     assert cells(rows["bbw-2016-safe-in-police-hands"])[9] == (
         "— (no rate: no Home Office headcount within two years of the end of the study's period"
@@ -103,7 +115,9 @@ def test_request_page_reconciles_and_lists_answers(get):
         and "= 135 attributed to 10 named forces + 102 not attributed." in reconciliation
     )
     # Each source's figure in its own row, with its words; where they differ, it is said.
-    published = re.findall(r'<tr data-figure="\d+" data-metric="offence:police_database">(.*?)</tr>', page, re.S)
+    published = re.findall(
+        r'<tr data-figure="\d+" data-metric="offence:police_database">(.*?)</tr>', page, re.S
+    )
     assert [cells(row)[4] for row in published] == ["70", "over 70"]
     assert (
         "Offence: police database: the sources differ — FY2017/18-FY2018/19: 70 (The Register); over 70 (The Commentator)"

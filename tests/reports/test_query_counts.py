@@ -39,7 +39,11 @@ def add_lines(n_forces: int) -> None:
     for force in Force.objects.exclude(id__in=taken).order_by("slug")[:n_forces]:
         # Approved, so public: lines no visitor can see would prove nothing.
         foi_return = FoiReturn.objects.create(
-            request=request, force=force, status="answered", review_state="approved", approved_at=timezone.now()
+            request=request,
+            force=force,
+            status="answered",
+            review_state="approved",
+            approved_at=timezone.now(),
         )
         foi_return.sources.add(source)
         for outcome in ("dismissed", "written_warning", "not_stated"):
