@@ -139,3 +139,9 @@ IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 100)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 5000)
+
+# The publishing gate (cases/publishing.py): nobody approves their own import or edit. On, a
+# superuser may (a one-person installation); off by default.
+PUBLISHING_ALLOW_SELF_APPROVAL = env_bool("PUBLISHING_ALLOW_SELF_APPROVAL", False)
+# "Revert to this version" would write past the gate.
+SIMPLE_HISTORY_REVERT_DISABLED = True
