@@ -254,6 +254,8 @@ LOGGING = {
 EXPORT_LOG_RETENTION_DAYS = env_int("EXPORT_LOG_RETENTION_DAYS", 400)
 # At most this many large downloads (case lines as XLSX or ZIP) at once per process; more get a 503.
 EXPORT_MAX_CONCURRENT = env_int("EXPORT_MAX_CONCURRENT", 2)
+# An XLSX is built whole before it is sent: past this many case lines the CSV is offered instead.
+EXPORT_XLSX_MAX_ROWS = env_int("EXPORT_XLSX_MAX_ROWS", 50_000)
 
 # Spreadsheet imports (cases/imports.py). The upload cap is checked before a file is parsed; an
 # .xlsx is a zip, so its unpacked size and compression ratio are checked before it is opened.

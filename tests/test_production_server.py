@@ -120,7 +120,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(django_db_blocker, tmp_path_factory):
+def server(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         connection.ensure_connection()
         settings_dict = connection.settings_dict
@@ -130,6 +130,7 @@ def server(django_db_blocker, tmp_path_factory):
             f"postgres://{settings_dict['USER']}:{password}@127.0.0.1:{relay.port}/{settings_dict['NAME']}"
         )
     static_root = tmp_path_factory.mktemp("static")
+    last_log = committed("SELECT coalesce(max(id), 0) FROM reports_exportlog")[0]
     env = production_env(database_url, static_root)
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     subprocess.run([*manage, "collectstatic", "--no-input", "-v", "0"], env=env, check=True, cwd=BASE_DIR)
@@ -164,6 +165,7 @@ def server(django_db_blocker, tmp_path_factory):
             capture_output=True,
         )
         relay.close()
+        committed("DELETE FROM reports_exportlog WHERE id > %s", [last_log])
         print(output[-4000:])
 
 
@@ -268,3 +270,52 @@ def test_database_down_gives_503_then_recovers(server):
     # Kept connections were broken: the health check on reuse replaces them.
     assert fetch(base + "/healthz")[:1] == (200,)
     assert fetch(base + "/")[0] == 200
+
+
+def committed(sql: str, params=()):
+    """Run SQL on a connection of its own, committed at once (the test's own is in a transaction)."""
+    import psycopg2
+
+    with psycopg2.connect(**connection.get_connection_params()) as db, db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() if cursor.description else None
+
+
+@pytest.fixture
+def many_lines():
+    """100,000 more public case lines, committed so gunicorn sees them; removed afterwards."""
+    from cases.models import CaseLine
+
+    columns = ", ".join(
+        f.column for f in CaseLine._meta.concrete_fields if f.name not in {"id", "reference"}
+    )
+    last = committed("SELECT max(id) FROM cases_caseline")[0]
+    committed(
+        f"INSERT INTO cases_caseline ({columns}) SELECT {columns} FROM cases_caseline, "
+        f"generate_series(1, 100000) WHERE id = %s",
+        [last],
+    )
+    yield
+    committed("DELETE FROM cases_caseline WHERE id > %s", [last])
+
+
+def test_a_download_cut_off_mid_stream_fails_visibly(server, many_lines):
+    import http.client
+
+    base, relay = server
+    host, port = base.removeprefix("http://").split(":")
+    client = http.client.HTTPConnection(host, int(port), timeout=60)
+    client.request("GET", "/cases.csv", headers={"Host": HOST, "X-Forwarded-Proto": "https"})
+    response = client.getresponse()
+    assert response.status == 200
+    assert response.getheader("Transfer-Encoding") == "chunked"
+    assert response.read(65536).startswith(b"line_id,request,")
+    relay.cut()
+    try:
+        with pytest.raises((http.client.IncompleteRead, ConnectionError)):
+            while response.read(65536):
+                pass
+    finally:
+        relay.restore()
+        client.close()
+    assert fetch(base + "/healthz")[:1] == (200,)
