@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "csp",
+    "misuse_tracker",
     "axes",
     "forces",
     "cases",
