@@ -215,7 +215,6 @@ class FoiReturnInline(admin.TabularInline):
     show_change_link = True
 
 
-
 @admin.register(FoiRequest)
 class FoiRequestAdmin(GatedAdmin, HistoryAdmin):
     list_display = ["title", "requester", "period_label", "returns_held", "drafts", "lines_held"]
@@ -430,7 +429,6 @@ class CaseLineAdmin(GatedAdmin, HistoryAdmin):
     autocomplete_fields = ["foi_return", "sources"]
     readonly_fields = ["import_batch"]
     list_select_related = ["foi_return__request", "foi_return__force"]
-
 
 
 @admin.register(ReportedFigure)

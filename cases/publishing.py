@@ -144,13 +144,17 @@ def record_save(
     m2m = {name: sorted(int(getattr(v, "pk", v)) for v in values) for name, values in (m2m or {}).items()}
     with transaction.atomic():
         stored = (
-            model.objects.select_for_update().filter(pk=instance.pk).order_by("pk").first() if instance.pk else None
+            model.objects.select_for_update().filter(pk=instance.pk).order_by("pk").first()
+            if instance.pk
+            else None
         )
         if stored is not None and (
             isinstance(instance, FoiReturn)
             and any(getattr(instance, f) != getattr(stored, f) for f in ("review_state", "approved_at"))
         ):
-            raise PublishingRefused("A return is approved or withdrawn by a reviewer's decision, not by an edit.")
+            raise PublishingRefused(
+                "A return is approved or withdrawn by a reviewer's decision, not by an edit."
+            )
         if stored is None and isinstance(instance, FoiReturn) and instance.review_state != ReviewState.DRAFT:
             raise PublishingRefused("A new return starts as a draft: a reviewer approves it.")
         names = [f.name for f in _editable_fields(model)]
@@ -235,7 +239,9 @@ def change_request_approve(*, change_request: ChangeRequest, user) -> models.Mod
     with transaction.atomic():
         change_request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
         if not change_request.is_pending:
-            raise PublishingRefused(f"{change_request} was {change_request.get_state_display().lower()} already.")
+            raise PublishingRefused(
+                f"{change_request} was {change_request.get_state_display().lower()} already."
+            )
         _four_eyes(user, {change_request.submitted_by_id}, "submitted this change")
         model = change_request.content_type.model_class()
         author = change_request.submitted_by
@@ -253,7 +259,9 @@ def _apply(change_request: ChangeRequest, model, *, reviewer):
     if change_request.action == ChangeRequest.Action.CREATE:
         instance = model()
     else:
-        instance = model.objects.select_for_update().filter(pk=change_request.object_id).order_by("pk").first()
+        instance = (
+            model.objects.select_for_update().filter(pk=change_request.object_id).order_by("pk").first()
+        )
         if instance is None:
             raise PublishingRefused(f"{change_request} cannot be applied: the row no longer exists.")
         current = _snapshot(instance, list(change_request.before))
@@ -271,9 +279,7 @@ def _apply(change_request: ChangeRequest, model, *, reviewer):
     try:
         instance.full_clean()
     except ValidationError as error:
-        raise PublishingRefused(
-            f"{change_request} cannot be applied: " + " ".join(error.messages)
-        ) from error
+        raise PublishingRefused(f"{change_request} cannot be applied: " + " ".join(error.messages)) from error
     instance._change_reason = reason
     # The history names who wrote the change; the change request names who approved it.
     instance._history_user = change_request.submitted_by
@@ -288,7 +294,9 @@ def change_request_reject(*, change_request: ChangeRequest, user, note: str = ""
     with transaction.atomic():
         change_request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
         if not change_request.is_pending:
-            raise PublishingRefused(f"{change_request} was {change_request.get_state_display().lower()} already.")
+            raise PublishingRefused(
+                f"{change_request} was {change_request.get_state_display().lower()} already."
+            )
         if not can_review(user) and user.pk != change_request.submitted_by_id:
             raise PublishingRefused("Only a reviewer, or the person who submitted it, can reject a change.")
         change_request.state = ChangeRequest.State.REJECTED

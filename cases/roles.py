@@ -1,8 +1,9 @@
 """The admin's roles as groups, created (and kept in step) after every migrate.
 
 Editor enters and imports returns; Reviewer approves returns, and other people's changes to
-published content (cases/publishing.py), for publication; Viewer reads the admin and changes nothing. Superusers can do everything. A user also needs "Staff status" to sign
-in to the admin at all.
+published content (cases/publishing.py), for publication; Viewer reads the admin and changes
+nothing. Superusers can do everything. A user also needs "Staff status" to sign in to the admin
+at all.
 """
 
 from django.apps import apps as global_apps

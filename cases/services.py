@@ -12,8 +12,6 @@ from django.utils import timezone
 
 from cases.audit import audit
 from cases.imports import ImportPlan
-# Approving and withdrawing returns is the publishing gate's (cases/publishing.py).
-from cases.publishing import foi_returns_approve, foi_returns_withdraw  # noqa: F401
 from cases.models import (
     CaseLine,
     CriminalOutcome,
@@ -28,6 +26,9 @@ from cases.models import (
     Source,
     System,
 )
+
+# Approving and withdrawing returns is the publishing gate's (cases/publishing.py).
+from cases.publishing import foi_returns_approve, foi_returns_withdraw  # noqa: F401
 from forces.models import Force
 from forces.services import ReferenceDataError, forces_load, read_csv, upsert, workforce_load
 

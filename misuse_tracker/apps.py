@@ -12,4 +12,6 @@ class MisuseTrackerConfig(AppConfig):
 
         user_model = get_user_model()
         pre_save.connect(remember_was_active, sender=user_model, dispatch_uid="accounts.remember_was_active")
-        post_save.connect(end_sessions_of_deactivated, sender=user_model, dispatch_uid="accounts.end_sessions")
+        post_save.connect(
+            end_sessions_of_deactivated, sender=user_model, dispatch_uid="accounts.end_sessions"
+        )

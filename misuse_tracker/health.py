@@ -12,5 +12,7 @@ def healthz(request):
             with connections[alias].cursor() as cursor:
                 cursor.execute("SELECT 1")
     except Exception as error:  # any failure to reach a database is "not healthy"
-        return HttpResponse(f"database unavailable: {type(error).__name__}\n", status=503, content_type="text/plain")
+        return HttpResponse(
+            f"database unavailable: {type(error).__name__}\n", status=503, content_type="text/plain"
+        )
     return HttpResponse("ok\n", content_type="text/plain")

@@ -50,7 +50,9 @@ SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's host(s) when DEBUG is off, e.g. example.org.")
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must name the site's host(s) when DEBUG is off, e.g. example.org."
+    )
 # The https origins a form may be posted from, e.g. https://example.org (behind a TLS proxy).
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -226,7 +228,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS: list[str] = []
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_int("PROXY_COUNT", 0) else ["REMOTE_ADDR"]
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_int("PROXY_COUNT", 0) else ["REMOTE_ADDR"]
+)
 
 # Logs go to stdout, one line each, with the request's id (X-Request-ID) to join them up.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -9,7 +9,6 @@ import threading
 from decimal import Decimal
 
 from django.conf import settings
-
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -230,7 +229,9 @@ class _Guarded:
             self.close()
             raise
         except Exception:
-            logger.exception("Download of %s.%s failed mid-stream; the transfer is aborted.", self.table, self.fmt)
+            logger.exception(
+                "Download of %s.%s failed mid-stream; the transfer is aborted.", self.table, self.fmt
+            )
             self.close()
             raise
 

@@ -4,7 +4,6 @@ import logging
 
 import pytest
 from axes.models import AccessAttempt
-from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 
 from tests.cases.conftest import PASSWORD, make_user
@@ -17,7 +16,9 @@ def attempt(client, username, password, address="203.0.113.7"):
     return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
-def test_a_user_is_locked_out_after_five_failures_even_with_the_right_password(client, settings, caplog, monkeypatch):
+def test_a_user_is_locked_out_after_five_failures_even_with_the_right_password(
+    client, settings, caplog, monkeypatch
+):
     monkeypatch.setattr(logging.getLogger("axes"), "propagate", True)  # let caplog see the log line
     make_user("vic", "Viewer")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):

@@ -69,7 +69,10 @@ def test_backup_restores_into_an_empty_database_with_identical_data(empty_databa
     relay = Relay(_target(settings_dict))
     try:
         login = f"{settings_dict['USER']}:{settings_dict.get('PASSWORD') or ''}@127.0.0.1:{relay.port}"
-        original, drill = f"postgres://{login}/{settings_dict['NAME']}", f"postgres://{login}/{empty_database}"
+        original, drill = (
+            f"postgres://{login}/{settings_dict['NAME']}",
+            f"postgres://{login}/{empty_database}",
+        )
         dump = tmp_path / "drill.dump"
 
         backed_up = manage(original, "backup_database", str(dump))
@@ -86,7 +89,9 @@ def test_backup_restores_into_an_empty_database_with_identical_data(empty_databa
 
         before = manage(original, "shell", "--no-imports", "-c", CASES_CSV)
         after = manage(drill, "shell", "--no-imports", "-c", CASES_CSV)
-        assert before.returncode == 0 and after.returncode == 0, before.stderr.decode() + after.stderr.decode()
+        assert before.returncode == 0 and after.returncode == 0, (
+            before.stderr.decode() + after.stderr.decode()
+        )
         assert before.stdout.startswith(b"line_id,request,request_title")
         assert after.stdout == before.stdout
     finally:

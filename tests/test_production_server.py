@@ -159,7 +159,12 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
         output = process.communicate(timeout=30)[0].decode()
         relay.restore()
         subprocess.run(
-            [*manage, "shell", "-c", "from django.contrib.auth.models import User; User.objects.filter(username='opal').delete()"],
+            [
+                *manage,
+                "shell",
+                "-c",
+                "from django.contrib.auth.models import User; User.objects.filter(username='opal').delete()",
+            ],
             env=env,
             cwd=BASE_DIR,
             capture_output=True,
@@ -221,7 +226,9 @@ def test_plain_http_is_redirected_to_https_except_healthz(server):
 def test_static_files_are_hashed_compressed_and_cached(server):
     base, _ = server
     page = fetch(base + "/dashboard/")[2].decode()
-    plotly = re.search(r'src="(/static/vendor/plotly/plotly-basic-4\.1\.1\.min\.[0-9a-f]{12}\.js)"', page).group(1)
+    plotly = re.search(
+        r'src="(/static/vendor/plotly/plotly-basic-4\.1\.1\.min\.[0-9a-f]{12}\.js)"', page
+    ).group(1)
     status, headers, body = fetch(base + plotly, headers={"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
@@ -286,9 +293,7 @@ def many_lines():
     """100,000 more public case lines, committed so gunicorn sees them; removed afterwards."""
     from cases.models import CaseLine
 
-    columns = ", ".join(
-        f.column for f in CaseLine._meta.concrete_fields if f.name not in {"id", "reference"}
-    )
+    columns = ", ".join(f.column for f in CaseLine._meta.concrete_fields if f.name not in {"id", "reference"})
     last = committed("SELECT max(id) FROM cases_caseline")[0]
     committed(
         f"INSERT INTO cases_caseline ({columns}) SELECT {columns} FROM cases_caseline, "

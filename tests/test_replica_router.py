@@ -68,9 +68,8 @@ def test_public_reads_go_to_the_replica_and_writes_to_the_primary():
 
 
 def test_without_a_replica_everything_uses_default():
-    from misuse_tracker.routers import ReplicaRouter
-
     from cases.models import Source
+    from misuse_tracker.routers import ReplicaRouter
 
     assert "replica" not in settings.DATABASES
     assert ReplicaRouter().db_for_read(Source) == "default"

@@ -17,7 +17,11 @@ PRODUCTION = {
 
 
 def run(code: str, **env) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"}
+    }
     return subprocess.run(
         [sys.executable, "-c", code],
         env=base | {"DJANGO_SETTINGS_MODULE": "misuse_tracker.settings"} | env,
@@ -38,7 +42,14 @@ def test_debug_is_off_unless_asked_for():
 
 @pytest.mark.parametrize(
     "key",
-    ["", " ", " " * 60, "x" * 60, "short-but-random-" + secrets.token_hex(8), "insecure-local-development-key-do-not-use-in-production"],
+    [
+        "",
+        " ",
+        " " * 60,
+        "x" * 60,
+        "short-but-random-" + secrets.token_hex(8),
+        "insecure-local-development-key-do-not-use-in-production",
+    ],
     ids=["missing", "space", "spaces", "one-letter", "short", "development-key"],
 )
 def test_a_weak_or_missing_secret_key_is_refused(key):
@@ -68,7 +79,8 @@ def test_missing_allowed_hosts_is_refused():
 
 def test_proxy_and_origins_are_read_from_the_environment():
     result = run(
-        SETUP + "print(settings.SECURE_PROXY_SSL_HEADER, settings.CSRF_TRUSTED_ORIGINS, settings.SECURE_SSL_REDIRECT,"
+        SETUP
+        + "print(settings.SECURE_PROXY_SSL_HEADER, settings.CSRF_TRUSTED_ORIGINS, settings.SECURE_SSL_REDIRECT,"
         " settings.SECURE_HSTS_SECONDS, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)",
         **PRODUCTION,
         SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO",
@@ -78,7 +90,14 @@ def test_proxy_and_origins_are_read_from_the_environment():
         "('HTTP_X_FORWARDED_PROTO', 'https') ['https://tracker.example.org', 'https://www.tracker.example.org'] "
         "True 31536000 True True"
     ), result.stderr
-    assert "False" in run(SETUP + "print(hasattr(settings, 'SECURE_PROXY_SSL_HEADER') and settings.SECURE_PROXY_SSL_HEADER is not None)", **PRODUCTION).stdout
+    assert (
+        "False"
+        in run(
+            SETUP
+            + "print(hasattr(settings, 'SECURE_PROXY_SSL_HEADER') and settings.SECURE_PROXY_SSL_HEADER is not None)",
+            **PRODUCTION,
+        ).stdout
+    )
 
 
 def test_deploy_checks_pass_with_production_settings():
@@ -112,4 +131,6 @@ def test_admin_pages_are_never_cached_and_public_ones_may_be(admin_client):
 def test_every_response_has_a_request_id_and_keeps_a_sane_incoming_one(client, db):
     assert len(client.get("/healthz")["X-Request-ID"]) == 32
     assert client.get("/healthz", HTTP_X_REQUEST_ID="lb-1234abcd")["X-Request-ID"] == "lb-1234abcd"
-    assert client.get("/healthz", HTTP_X_REQUEST_ID="evil\nheader value")["X-Request-ID"] != "evil\nheader value"
+    assert (
+        client.get("/healthz", HTTP_X_REQUEST_ID="evil\nheader value")["X-Request-ID"] != "evil\nheader value"
+    )

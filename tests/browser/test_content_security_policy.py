@@ -25,8 +25,11 @@ def test_pages_draw_with_no_policy_violation(site, page, url, chart):
     errors = []
     page.on(
         "console",
-        lambda message: message.type == "error" and "favicon" not in message.location.get("url", "")
-        and errors.append(message.text),
+        lambda message: (
+            message.type == "error"
+            and "favicon" not in message.location.get("url", "")
+            and errors.append(message.text)
+        ),
     )
     page.add_init_script(WATCH_VIOLATIONS)
     response = page.goto(site + url)

@@ -109,7 +109,9 @@ GOOD_ROWS = [
         outcome="Final written warning",
         criminal_outcome="none",
     ),
-    row(force="Avon & Somerset", status="refused", exemption="s12", source_urls="https://example.org/met-foi"),
+    row(
+        force="Avon & Somerset", status="refused", exemption="s12", source_urls="https://example.org/met-foi"
+    ),
     row(
         force="GMP",
         count="1",

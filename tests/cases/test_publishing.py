@@ -159,7 +159,9 @@ def test_editor_changing_a_line_of_an_approved_return_leaves_it_approved(
     assert line.history.latest().history_user == User.objects.get(username="eddie")
 
 
-def test_deleting_a_public_source_or_return_is_a_reviewed_change(editor_client, foi_request, editor, reviewer):
+def test_deleting_a_public_source_or_return_is_a_reviewed_change(
+    editor_client, foi_request, editor, reviewer
+):
     kent = approved_kent(foi_request, editor, reviewer)
     response = editor_client.post(f"/admin/cases/foireturn/{kent.pk}/delete/", {"post": "yes"}, follow=True)
     assert f"your deletion waits for review as change {ChangeRequest.objects.get().pk}" in text(response)
@@ -217,7 +219,9 @@ def test_nobody_approves_their_own_edit(foi_request, reviewer, second_reviewer):
     source = Source.objects.get(url=HOME_SOURCE)
     source.title = "Retitled by a reviewer"
     change = record_save(instance=source, user=reviewer).change_request
-    with pytest.raises(PublishingRefused, match=r"You submitted this change: another reviewer must approve it"):
+    with pytest.raises(
+        PublishingRefused, match=r"You submitted this change: another reviewer must approve it"
+    ):
         change_request_approve(change_request=change, user=reviewer)
     change_request_approve(change_request=change, user=second_reviewer)
     assert Source.objects.get(pk=source.pk).title == "Retitled by a reviewer"
@@ -241,7 +245,9 @@ def test_editor_and_reviewer_in_one_cannot_approve_their_own_import(client, foi_
     client.force_login(both)
     kent = FoiReturn.objects.get(request=foi_request)
     response = client.post(
-        "/admin/cases/foireturn/", {"action": "approve", "_selected_action": [kent.pk], "index": 0}, follow=True
+        "/admin/cases/foireturn/",
+        {"action": "approve", "_selected_action": [kent.pk], "index": 0},
+        follow=True,
     )
     assert (
         "“Test study 2024 — Kent Police” was not approved: you imported or edited it: another reviewer must "
@@ -249,7 +255,14 @@ def test_editor_and_reviewer_in_one_cannot_approve_their_own_import(client, foi_
     ) in text(response)
     kent.refresh_from_db()
     assert not kent.is_approved
-    assert len(foi_returns_approve(foi_returns=FoiReturn.objects.filter(pk=kent.pk), user=second_reviewer).approved) == 1
+    assert (
+        len(
+            foi_returns_approve(
+                foi_returns=FoiReturn.objects.filter(pk=kent.pk), user=second_reviewer
+            ).approved
+        )
+        == 1
+    )
 
 
 def test_reviewer_who_edited_a_draft_cannot_approve_it(foi_request, reviewer, second_reviewer):
@@ -258,14 +271,18 @@ def test_reviewer_who_edited_a_draft_cannot_approve_it(foi_request, reviewer, se
     kent.notes = "checked against the reply"
     record_save(instance=kent, user=reviewer)
     assert foi_returns_approve(foi_returns=FoiReturn.objects.filter(pk=kent.pk), user=reviewer).approved == []
-    assert foi_returns_approve(foi_returns=FoiReturn.objects.filter(pk=kent.pk), user=second_reviewer).approved
+    assert foi_returns_approve(
+        foi_returns=FoiReturn.objects.filter(pk=kent.pk), user=second_reviewer
+    ).approved
 
 
 def test_a_return_without_a_source_is_not_approved(reviewer_client, foi_request):
     imported(foi_request, None, [row(force="Kent", count="4")])
     kent = FoiReturn.objects.get(request=foi_request)
     response = reviewer_client.post(
-        "/admin/cases/foireturn/", {"action": "approve", "_selected_action": [kent.pk], "index": 0}, follow=True
+        "/admin/cases/foireturn/",
+        {"action": "approve", "_selected_action": [kent.pk], "index": 0},
+        follow=True,
     )
     assert (
         "“Test study 2024 — Kent Police” was not approved: it cites no source: add the reply's address to the "
@@ -284,7 +301,9 @@ def test_shell_write_to_a_published_figure_waits_for_review(editor, second_revie
     recorded = record_save(instance=figure, user=editor)
     assert recorded.pending
     assert ReportedFigure.objects.get(pk=figure.pk).value == old
-    change_request_reject(change_request=recorded.change_request, user=second_reviewer, note="no source says so")
+    change_request_reject(
+        change_request=recorded.change_request, user=second_reviewer, note="no source says so"
+    )
     assert ReportedFigure.objects.get(pk=figure.pk).value == old
     with pytest.raises(PublishingRefused, match="rejected already"):
         change_request_approve(change_request=recorded.change_request, user=second_reviewer)
@@ -320,7 +339,9 @@ def test_an_invalid_change_is_refused_at_approval_with_the_models_message(editor
     assert ChangeRequest.objects.get(pk=change.pk).is_pending
 
 
-def test_command_import_by_a_reviewer_needs_another_reviewer(foi_request, reviewer, second_reviewer, tmp_path):
+def test_command_import_by_a_reviewer_needs_another_reviewer(
+    foi_request, reviewer, second_reviewer, tmp_path
+):
     path = tmp_path / "kent.csv"
     path.write_bytes(csv_bytes([row(force="Kent", count="4", source_urls="https://example.org/kent")]))
     call_command("import_foi_return", str(path), request=foi_request.slug, user="rita", no_progress=True)
@@ -338,5 +359,7 @@ def test_editor_cannot_approve_changes(client, editor):
     with pytest.raises(PublishingRefused, match="Only a reviewer"):
         change_request_approve(change_request=change, user=other_editor)
     client.force_login(other_editor)
-    client.post("/admin/cases/changerequest/", {"action": "approve", "_selected_action": [change.pk], "index": 0})
+    client.post(
+        "/admin/cases/changerequest/", {"action": "approve", "_selected_action": [change.pk], "index": 0}
+    )
     assert ChangeRequest.objects.get(pk=change.pk).is_pending

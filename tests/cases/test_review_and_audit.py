@@ -78,7 +78,10 @@ def test_reviewer_approves_with_the_admin_action(reviewer_client, foi_request, r
 
 
 def test_approving_a_return_that_does_not_add_up_warns_but_approves(reviewer_client, foi_request):
-    imported(foi_request, [row(force="Kent", reported_total="10", count="4", source_urls="https://example.org/kent")])
+    imported(
+        foi_request,
+        [row(force="Kent", reported_total="10", count="4", source_urls="https://example.org/kent")],
+    )
     kent = FoiReturn.objects.get(request=foi_request)
     response = reviewer_client.post(
         CHANGELIST, {"action": "approve", "_selected_action": [kent.pk], "index": 0}, follow=True

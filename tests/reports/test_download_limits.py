@@ -24,7 +24,10 @@ def test_only_so_many_case_line_downloads_at_once(client):
     busy = client.get("/cases.json")
     assert busy.status_code == 503
     assert busy["Retry-After"] == "60"
-    assert "The server is busy sending other large downloads. Please try again in a minute." in busy.content.decode()
+    assert (
+        "The server is busy sending other large downloads. Please try again in a minute."
+        in busy.content.decode()
+    )
     b"".join(first.streaming_content)  # finishing a download frees its slot
     assert client.get("/cases.json").status_code == 200
     del second

@@ -31,13 +31,31 @@ PUBLIC_URLS = [
     "/methodology/",
     "/healthz",
 ]
-NAMES = ["force", "study", "outcome", "offence", "role", "system", "region", "from", "to", "q", "sort", "page", "excel"]
+NAMES = [
+    "force",
+    "study",
+    "outcome",
+    "offence",
+    "role",
+    "system",
+    "region",
+    "from",
+    "to",
+    "q",
+    "sort",
+    "page",
+    "excel",
+]
 hostile_text = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=20).map(lambda s: s * 500),
-    st.sampled_from(["\x00", "a\x00b", "' OR 1=1 --", "=cmd|' /C calc'!A0", "%", "\ud7ff", "9" * 400, "-1", "0x10"]),
+    st.sampled_from(
+        ["\x00", "a\x00b", "' OR 1=1 --", "=cmd|' /C calc'!A0", "%", "\ud7ff", "9" * 400, "-1", "0x10"]
+    ),
 )
-params = st.lists(st.tuples(st.one_of(st.sampled_from(NAMES), st.text(max_size=20)), hostile_text), max_size=12)
+params = st.lists(
+    st.tuples(st.one_of(st.sampled_from(NAMES), st.text(max_size=20)), hostile_text), max_size=12
+)
 
 
 @pytest.fixture

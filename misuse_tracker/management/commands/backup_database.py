@@ -10,7 +10,9 @@ from misuse_tracker.backup import BackupError, database_backup
 
 
 class Command(BaseCommand):
-    help = "Back up the database with pg_dump (custom format) to FILE, or to backups/misuse-tracker-<time>.dump."
+    help = (
+        "Back up the database with pg_dump (custom format) to FILE, or to backups/misuse-tracker-<time>.dump."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", nargs="?", type=Path)
@@ -23,4 +25,6 @@ class Command(BaseCommand):
             database_backup(path=path)
         except BackupError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"Backed up to {path} ({path.stat().st_size:,} bytes). Restore: make restore FILE={path}")
+        self.stdout.write(
+            f"Backed up to {path} ({path.stat().st_size:,} bytes). Restore: make restore FILE={path}"
+        )

@@ -18,4 +18,6 @@ class Command(BaseCommand):
             database_restore(path=file)
         except BackupError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"Restored {file}. Run `python manage.py migrate` if the backup is from an older release.")
+        self.stdout.write(
+            f"Restored {file}. Run `python manage.py migrate` if the backup is from an older release."
+        )

@@ -10,7 +10,7 @@ from reports.models import ExportLog
 
 
 class Command(BaseCommand):
-    help = "Delete export-log rows (with their query strings) older than EXPORT_LOG_RETENTION_DAYS (default 400)."
+    help = "Delete export-log rows (with their query strings) older than EXPORT_LOG_RETENTION_DAYS (400)."
 
     def handle(self, *args, **options):
         cutoff = timezone.now() - timedelta(days=settings.EXPORT_LOG_RETENTION_DAYS)
