@@ -158,7 +158,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "staticfiles"))
 # `make run` and `make serve` run collectstatic first, so WhiteNoise serves the gzipped copies
 # (plotly.js: 1.2 MB → 0.4 MB). Production adds content hashes to names and caches them forever.
-WHITENOISE_USE_FINDERS = DEBUG
+# Not from the finders: they hold the plain files only (`make run` again after editing static/).
+WHITENOISE_USE_FINDERS = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
