@@ -100,7 +100,8 @@ def _target(settings_dict):
 
 
 def production_env(database_url: str, static_root: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL", "DATABASE_REPLICA_URL"}}
+    unset = {"DEBUG", "DATABASE_URL", "DATABASE_REPLICA_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     return env | {
         "SECRET_KEY": secrets.token_urlsafe(64),
         "DATABASE_URL": database_url,
