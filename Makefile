@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test setup install lint superuser clean-db
+.PHONY: run test serve setup install lint superuser clean-db backup restore
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# Development and tests: DEBUG on, the embedded PostgreSQL unless DATABASE_URL is given.
+run test setup superuser: export DEBUG ?= 1
+backup restore: export DEBUG ?= $(if $(DATABASE_URL),,1)
 
 setup: install
 	$(BIN)/python manage.py migrate --no-input
@@ -25,10 +29,27 @@ run: setup
 	@echo "To sign in to http://127.0.0.1:$(PORT)/admin/, create a login in another terminal:"
 	@echo "    make superuser"
 	@echo ""
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(BIN)/python manage.py collectstatic --no-input -v 0
+	$(BIN)/python manage.py runserver --nostatic 127.0.0.1:$(PORT)
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Production: DEBUG off; SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL from the environment
+# (docs/deploy.md). Static files hashed and gzipped, migrations, then gunicorn on PORT with
+# WEB_CONCURRENCY workers (gunicorn.conf.py).
+serve: install
+	$(BIN)/python manage.py collectstatic --no-input -v 0
+	$(BIN)/python manage.py migrate --no-input
+	PORT=$(PORT) $(BIN)/gunicorn misuse_tracker.wsgi
+
+# pg_dump custom format of DATABASE_URL's database (or the embedded one) into backups/.
+backup: install
+	$(BIN)/python manage.py backup_database
+
+# Restores FILE (a `make backup` dump) over the database, replacing what is there.
+restore: install
+	$(BIN)/python manage.py restore_database "$(FILE)"
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,8 +1,9 @@
 """The admin: FOI requests → returns → case lines, spreadsheet imports, review, and every change's history.
 
-Roles (cases/roles.py): an Editor enters and imports, a Reviewer approves returns for
-publication, a Viewer reads. An editor's change to an approved return (or its lines) puts it back
-to draft, so nothing reaches the public pages without a reviewer.
+Roles (cases/roles.py): an Editor enters and imports, a Reviewer approves returns and changes for
+publication, a Viewer reads. Every save and delete goes through the publishing gate
+(cases/publishing.py): a change to anything public waits for another reviewer, and the public
+pages keep the approved version meanwhile.
 """
 
 import csv
@@ -15,7 +16,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from cases.change_requests import ChangeRequest
 from cases.forms import ImportForm
 from cases.imports import COLUMNS, ImportPlan, Spreadsheet, import_plan
 from cases.models import (
@@ -34,22 +36,25 @@ from cases.models import (
     ReviewState,
     Source,
 )
-from cases.selectors import return_reconciliation
-from cases.services import (
-    ImportRefused,
-    foi_return_import,
-    foi_return_to_draft,
+from cases.publishing import (
+    PublishingRefused,
+    can_review,
+    change_request_approve,
+    change_request_reject,
     foi_returns_approve,
     foi_returns_withdraw,
-    import_batch_rollback,
+    record_delete,
+    record_save,
 )
+from cases.selectors import return_reconciliation
+from cases.services import ImportRefused, foi_return_import, import_batch_rollback
 
 PENDING_IMPORT = "cases.pending_import"
 # The reported-total figures of the requests on the changelist page being drawn, per thread.
 _changelist = threading.local()
-BACK_TO_DRAFT = (
-    "“{}” was approved; your change puts it back to draft, off the public pages, until a reviewer "
-    "approves it again."
+PENDING_MESSAGE = (
+    "{what} is public: your {action} waits for review as change {pk}. The public pages keep the approved "
+    "version until another reviewer approves it."
 )
 
 
@@ -57,18 +62,102 @@ def _can_approve(request) -> bool:
     return request.user.has_perm("cases.approve_foireturn")
 
 
-def _back_to_draft(request, foi_return: FoiReturn) -> None:
-    """An approved return changed by someone who cannot approve goes back to draft."""
-    if foi_return.pk and foi_return.is_approved and not _can_approve(request):
-        foi_return_to_draft(foi_return)
-        foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
-        messages.warning(request, BACK_TO_DRAFT.format(foi_return))
-
-
 def _warn_if_unreconciled(request, foi_return: FoiReturn) -> None:
     warning = return_reconciliation(foi_return=foi_return).warning
     if warning:
         messages.warning(request, f"{foi_return}: {warning}")
+
+
+def _m2m_values(form) -> dict:
+    return {
+        name: list(form.cleaned_data[name])
+        for name in form.cleaned_data
+        if name in {f.name for f in form.instance._meta.many_to_many}
+    }
+
+
+def _note_pending(request, recorded, action: str) -> None:
+    if recorded.pending:
+        request._publishing_pending = True
+        change_request = recorded.change_request
+        messages.info(
+            request,
+            PENDING_MESSAGE.format(
+                what=change_request.object_repr[0].upper() + change_request.object_repr[1:],
+                action=action,
+                pk=change_request.pk,
+            ),
+        )
+
+
+class GatedAdmin:
+    """Saves and deletes (inlines included) go through the publishing gate, never straight to the table."""
+
+    def save_model(self, request, obj, form, change):
+        recorded = record_save(instance=obj, m2m=_m2m_values(form), user=request.user, via="admin")
+        _note_pending(request, recorded, "change" if change else "addition")
+        form._gated = True  # many-to-many were written (or held) with the row
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model not in (FoiReturn, CaseLine):
+            return super().save_formset(request, form, formset, change)
+        # Read by the admin's log message, as formset.save() would have set them.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if form.instance.pk is None:
+            return None  # the parent itself waits for review; its inlines go with a later edit
+        for inline_form in formset.forms:
+            instance = inline_form.instance
+            if inline_form in formset.deleted_forms:
+                if instance.pk:
+                    recorded = record_delete(instance=instance, user=request.user, via="admin")
+                    _note_pending(request, recorded, "deletion")
+                    formset.deleted_objects.append(instance)
+                continue
+            if not inline_form.has_changed():
+                continue
+            adding = instance.pk is None
+            instance = inline_form.save(commit=False)
+            recorded = record_save(
+                instance=instance, m2m=_m2m_values(inline_form), user=request.user, via="admin"
+            )
+            _note_pending(request, recorded, "addition" if adding else "change")
+            if not recorded.pending:
+                if adding:
+                    formset.new_objects.append(instance)
+                else:
+                    formset.changed_objects.append((instance, inline_form.changed_data))
+        return None
+
+    def delete_model(self, request, obj):
+        _note_pending(request, record_delete(instance=obj, user=request.user, via="admin"), "deletion")
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        # Django's "was changed successfully" would be untrue for a change held for review.
+        if getattr(request, "_publishing_pending", False) and level == messages.SUCCESS:
+            return
+        super().message_user(request, message, level, *args, **kwargs)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            return HttpResponseRedirect(
+                reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_changelist")
+            )
+        return super().response_add(request, obj, post_url_continue)
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except PublishingRefused as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -85,7 +174,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(GatedAdmin, HistoryAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["publisher", "title", "kind", "published_on"]
     list_filter = ["kind", "publisher"]
@@ -125,15 +214,9 @@ class FoiReturnInline(admin.TabularInline):
     autocomplete_fields = ["force"]
     show_change_link = True
 
-    def has_delete_permission(self, request, obj=None):
-        # obj is the request: a return approved for publication is removed by a reviewer.
-        if obj is not None and not _can_approve(request) and obj.returns.public().exists():
-            return False
-        return super().has_delete_permission(request, obj)
-
 
 @admin.register(FoiRequest)
-class FoiRequestAdmin(HistoryAdmin):
+class FoiRequestAdmin(GatedAdmin, HistoryAdmin):
     list_display = ["title", "requester", "period_label", "returns_held", "drafts", "lines_held"]
     list_filter = ["year_basis"]
     search_fields = ["title", "requester", "slug"]
@@ -165,20 +248,6 @@ class FoiRequestAdmin(HistoryAdmin):
     @admin.display(description="People in case lines", ordering="lines_total")
     def lines_held(self, obj):
         return obj.lines_total or 0
-
-    def save_formset(self, request, form, formset, change):
-        if formset.model is FoiReturn and not _can_approve(request):
-            for inline_form in formset.forms:
-                instance = inline_form.instance
-                if instance.pk and instance.is_approved and inline_form.has_changed():
-                    foi_return_to_draft(instance)
-                    messages.warning(request, BACK_TO_DRAFT.format(instance))
-        super().save_formset(request, form, formset, change)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and not _can_approve(request) and obj.returns.public().exists():
-            return False
-        return super().has_delete_permission(request, obj)
 
     def render_change_form(self, request, context, *args, **kwargs):
         context["can_import"] = request.user.has_perm("cases.add_importbatch")
@@ -237,7 +306,7 @@ class ReconciliationFilter(admin.SimpleListFilter):
 
 
 @admin.register(FoiReturn)
-class FoiReturnAdmin(HistoryAdmin):
+class FoiReturnAdmin(GatedAdmin, HistoryAdmin):
     list_display = ["request", "force", "status", "review_state", "people", "reported", "reconciles"]
     list_filter = ["review_state", "status", ReconciliationFilter, "request", "import_batch"]
     search_fields = ["force__name", "force__short_name", "force__slug", "request__title", "request__slug"]
@@ -305,44 +374,31 @@ class FoiReturnAdmin(HistoryAdmin):
         finally:
             del _changelist.figures
 
-    def save_model(self, request, obj, form, change):
-        if change and obj.is_approved and not _can_approve(request) and form.has_changed():
-            foi_return_to_draft(obj)
-            messages.warning(request, BACK_TO_DRAFT.format(obj))
-        super().save_model(request, obj, form, change)
-
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        if formset.model is CaseLine and formset.has_changed():
-            _back_to_draft(request, form.instance)
-
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         _warn_if_unreconciled(request, form.instance)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_approved and not _can_approve(request):
-            return False
-        return super().has_delete_permission(request, obj)
 
     def has_approve_permission(self, request) -> bool:
         return _can_approve(request)
 
     @admin.action(description="Approve selected returns for publication", permissions=["approve"])
     def approve(self, request, queryset):
-        selected = list(queryset.drafts())
-        approved = foi_returns_approve(foi_returns=queryset, user=request.user)
-        if not approved:
+        result = foi_returns_approve(foi_returns=queryset, user=request.user)
+        for foi_return, reason in result.refused:
+            self.message_user(request, f"“{foi_return}” was not approved: {reason}.", messages.ERROR)
+        approved = len(result.approved)
+        if not approved and not result.refused:
             self.message_user(
                 request, "The selected returns are approved already: nothing changed.", messages.INFO
             )
             return
-        self.message_user(
-            request,
-            f"{approved} return{'s' if approved != 1 else ''} approved: now on the public pages.",
-            messages.SUCCESS,
-        )
-        for foi_return in selected:
+        if approved:
+            self.message_user(
+                request,
+                f"{approved} return{'s' if approved != 1 else ''} approved: now on the public pages.",
+                messages.SUCCESS,
+            )
+        for foi_return in result.approved:
             _warn_if_unreconciled(request, foi_return)
 
     @admin.action(
@@ -358,7 +414,7 @@ class FoiReturnAdmin(HistoryAdmin):
 
 
 @admin.register(CaseLine)
-class CaseLineAdmin(HistoryAdmin):
+class CaseLineAdmin(GatedAdmin, HistoryAdmin):
     list_display = ["__str__", "count", "role", "offence", "system", "outcome", "basis"]
     list_filter = [
         "basis",
@@ -374,31 +430,81 @@ class CaseLineAdmin(HistoryAdmin):
     readonly_fields = ["import_batch"]
     list_select_related = ["foi_return__request", "foi_return__force"]
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        _back_to_draft(request, obj.foi_return)
-        if change and "foi_return" in form.changed_data and form.initial.get("foi_return"):
-            _back_to_draft(request, FoiReturn.objects.get(pk=form.initial["foi_return"]))
-
-    def delete_model(self, request, obj):
-        foi_return = obj.foi_return
-        super().delete_model(request, obj)
-        _back_to_draft(request, foi_return)
-
-    def delete_queryset(self, request, queryset):
-        foi_returns = list(FoiReturn.objects.filter(lines__in=queryset).distinct())
-        for line in queryset:
-            line.delete()
-        for foi_return in foi_returns:
-            _back_to_draft(request, foi_return)
-
 
 @admin.register(ReportedFigure)
-class ReportedFigureAdmin(HistoryAdmin):
+class ReportedFigureAdmin(GatedAdmin, HistoryAdmin):
     list_display = ["scope", "metric", "detail", "value", "qualifier", "source"]
     list_filter = ["metric", "qualifier", "request"]
     search_fields = ["scope", "quote", "metric_as_recorded"]
     autocomplete_fields = ["force", "source"]
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(admin.ModelAdmin):
+    """Changes to published content waiting for a second person: approve (applies it) or reject."""
+
+    list_display = ["__str__", "state", "submitted_by", "submitted_at", "decided_by"]
+    list_filter = ["state", "action", "content_type"]
+    search_fields = ["object_repr"]
+    fields = [
+        "object_repr",
+        "action",
+        "state",
+        "what_changes",
+        "submitted_by",
+        "submitted_at",
+        "via",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    ]
+    readonly_fields = fields
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False  # made by editing the content itself
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request) -> bool:
+        return can_review(request.user)
+
+    @admin.display(description="Before → after")
+    def what_changes(self, obj):
+        if obj.action == ChangeRequest.Action.DELETE:
+            return "The whole row (and what it takes with it) is deleted."
+        return format_html(
+            "<table><tr><th>field</th><th>before</th><th>after</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                ((name, obj.before.get(name, "—"), value) for name, value in obj.values.items()),
+            ),
+        )
+
+    @admin.action(description="Approve the selected changes (they go public)", permissions=["review"])
+    def approve(self, request, queryset):
+        for change_request in queryset.order_by("submitted_at"):
+            try:
+                change_request_approve(change_request=change_request, user=request.user)
+            except PublishingRefused as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, f"{change_request}: approved, now public.", messages.SUCCESS)
+
+    @admin.action(description="Reject the selected changes", permissions=["review"])
+    def reject(self, request, queryset):
+        for change_request in queryset.order_by("submitted_at"):
+            try:
+                change_request_reject(change_request=change_request, user=request.user)
+            except PublishingRefused as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, f"{change_request}: rejected, nothing changed.", messages.SUCCESS)
 
 
 @admin.register(ImportBatch)

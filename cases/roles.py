@@ -1,8 +1,9 @@
 """The admin's roles as groups, created (and kept in step) after every migrate.
 
-Editor enters and imports returns; Reviewer approves returns for publication; Viewer reads the
-admin and changes nothing. Superusers can do everything. A user also needs "Staff status" to sign
-in to the admin at all.
+Editor enters and imports returns; Reviewer approves returns, and other people's changes to
+published content (cases/publishing.py), for publication; Viewer reads the admin and changes
+nothing. Superusers can do everything. A user also needs "Staff status" to sign in to the admin
+at all.
 """
 
 from django.apps import apps as global_apps
@@ -13,7 +14,15 @@ EDITOR, REVIEWER, VIEWER = "Editor", "Reviewer", "Viewer"
 
 READABLE = {
     "forces": ["force", "workforcesnapshot"],
-    "cases": ["source", "foirequest", "foireturn", "caseline", "reportedfigure", "importbatch"],
+    "cases": [
+        "source",
+        "foirequest",
+        "foireturn",
+        "caseline",
+        "reportedfigure",
+        "importbatch",
+        "changerequest",
+    ],
 }
 # Reported figures are published numbers with their quotes, curated in fixtures/: an editor
 # records a reply's own total on the return (reported_total), which is reviewed with it.
@@ -29,7 +38,12 @@ GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     EDITOR: _view_codenames()
     + [("cases", f"{action}_{model}") for model in EDITABLE for action in ("add", "change", "delete")]
     + [("cases", "add_importbatch"), ("cases", "rollback_importbatch")],
-    REVIEWER: _view_codenames() + [("cases", "approve_foireturn"), ("cases", "rollback_importbatch")],
+    REVIEWER: _view_codenames()
+    + [
+        ("cases", "approve_foireturn"),
+        ("cases", "approve_changerequest"),
+        ("cases", "rollback_importbatch"),
+    ],
 }
 
 

@@ -27,6 +27,9 @@ from cases.models import (
     System,
     Unit,
 )
+
+# Approving and withdrawing returns is the publishing gate's (cases/publishing.py).
+from cases.publishing import foi_returns_approve, foi_returns_withdraw  # noqa: F401
 from forces.models import Force
 from forces.services import ReferenceDataError, forces_load, read_csv, upsert, workforce_load
 
@@ -509,37 +512,3 @@ def import_batch_rollback(*, batch: ImportBatch, user=None) -> dict[str, int]:
         batch.rolled_back_at = timezone.now()
         batch.save()
     return counts
-
-
-@transaction.atomic
-def foi_returns_approve(*, foi_returns, user) -> int:
-    """Approve draft returns for publication; returns how many changed."""
-    approved = 0
-    with audit(via="review", user=user):
-        drafts = FoiReturn.objects.drafts().filter(pk__in=foi_returns.values("pk"))
-        for foi_return in drafts.order_by("pk").select_for_update():
-            foi_return.review_state = ReviewState.APPROVED
-            foi_return.approved_by = user
-            foi_return.approved_at = timezone.now()
-            foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
-            approved += 1
-    return approved
-
-
-@transaction.atomic
-def foi_returns_withdraw(*, foi_returns, user) -> int:
-    """Take approved returns off the public pages (back to draft); returns how many changed."""
-    withdrawn = 0
-    with audit(via="review", user=user):
-        approved = FoiReturn.objects.public().filter(pk__in=foi_returns.values("pk"))
-        for foi_return in approved.order_by("pk").select_for_update():
-            foi_return_to_draft(foi_return)
-            foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
-            withdrawn += 1
-    return withdrawn
-
-
-def foi_return_to_draft(foi_return: FoiReturn) -> None:
-    foi_return.review_state = ReviewState.DRAFT
-    foi_return.approved_by = None
-    foi_return.approved_at = None

@@ -1,7 +1,9 @@
-"""Settings for Misuse Tracker, read from the environment with safe defaults for local use.
+"""Settings for Misuse Tracker, read from the environment (every variable: docs/deploy.md).
 
-DATABASE_URL selects an external PostgreSQL (14 or newer); without it the embedded PostgreSQL 18
-server in var/pgdata is started or attached to. There is no SQLite anywhere.
+Production by default: DEBUG is off unless DEBUG=1, and then SECRET_KEY, ALLOWED_HOSTS and
+DATABASE_URL (an external PostgreSQL 14 or newer) must be set, or nothing starts. With DEBUG=1
+(`make run`, `make test`) and no DATABASE_URL, the embedded PostgreSQL 18 server in var/pgdata is
+started or attached to. There is no SQLite anywhere.
 """
 
 import os
@@ -30,15 +32,29 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
-DEBUG = env_bool("DEBUG", True)
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+# Off unless DEBUG=1: `make run` and `make test` set it; a server never should.
+DEBUG = env_bool("DEBUG", False)
+
+DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY == DEVELOPMENT_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to at least 50 random characters when DEBUG is off. Make one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+    )
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must name the site's host(s) when DEBUG is off, e.g. example.org."
+    )
+# The https origins a form may be posted from, e.g. https://example.org (behind a TLS proxy).
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,14 +66,22 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "simple_history",
+    "csp",
+    "misuse_tracker",
+    "axes",
     "forces",
     "cases",
     "reports",
 ]
 
 MIDDLEWARE = [
+    "misuse_tracker.middleware.RequestIdMiddleware",
+    "misuse_tracker.routers.PinResetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "misuse_tracker.middleware.DatabaseUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "misuse_tracker.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -66,6 +90,8 @@ MIDDLEWARE = [
     # Lets every history row record who made a change through the admin.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its own response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "misuse_tracker.urls"
@@ -87,14 +113,30 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "misuse_tracker.wsgi.application"
 
+CONN_MAX_AGE = env_int("CONN_MAX_AGE", 60)
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.config(conn_max_age=60)}
+    DATABASES = {
+        # A connection kept open is checked before each request reuses it, so the app recovers
+        # by itself once the database is back.
+        "default": dj_database_url.config(conn_max_age=CONN_MAX_AGE, conn_health_checks=True),
+    }
     if "postgresql" not in DATABASES["default"]["ENGINE"]:
         raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (14 or newer).")
-else:
+elif DEBUG:
+    # The embedded server is for development and tests only, and starts only here.
     from misuse_tracker.embedded_db import server_settings
 
-    DATABASES = {"default": server_settings(BASE_DIR)}
+    DATABASES = {"default": server_settings(BASE_DIR) | {"CONN_HEALTH_CHECKS": True}}
+else:
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set when DEBUG is off, e.g. postgres://user:password@db.internal:5432/misuse_tracker."
+    )
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # Public pages read from a streaming replica (misuse_tracker/routers.py); writes go to default.
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+    ) | {"TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["misuse_tracker.routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -113,25 +155,116 @@ USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
-# WhiteNoise warns about a missing root on every request; collectstatic fills it for production.
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-WHITENOISE_USE_FINDERS = DEBUG
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "staticfiles"))
+# `make run` and `make serve` run collectstatic first, so WhiteNoise serves the gzipped copies
+# (plotly.js: 1.2 MB → 0.4 MB). Production adds content hashes to names and caches them forever.
+# Not from the finders: they hold the plain files only (`make run` again after editing static/).
+WHITENOISE_USE_FINDERS = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "whitenoise.storage.CompressedStaticFilesStorage"
             if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 
+# Behind a TLS proxy: the header the proxy sets, e.g. SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
+# Opt-in: trusted only if the proxy always sets (or strips) it.
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"].strip(), "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Content-Security-Policy (django-csp 4): everything from this site, no inline script or style.
+# plotly.js adds one empty <style> element and fills it through CSSOM (insertRule), which CSP
+# does not govern; the element itself is allowed by the hash of its empty text, and nothing else
+# inline is (docs/deploy.md).
+from csp.constants import NONE, SELF  # noqa: E402
+
+PLOTLY_STYLE_HASHES = ["'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, *PLOTLY_STYLE_HASHES],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Request size limits: what a hostile query string or form can make the server hold.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+
+# Login throttling (django-axes): a user name, or an address, is locked out after
+# AXES_FAILURE_LIMIT failed logins for AXES_COOLOFF_HOURS. Logged to stdout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The log names the account and address locked out, so an operator can tell an attack from a
+# forgetful colleague (and unlock with `manage.py axes_reset_username NAME`).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_int("PROXY_COUNT", 0) else ["REMOTE_ADDR"]
+)
+
+# Logs go to stdout, one line each, with the request's id (X-Request-ID) to join them up.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "misuse_tracker.middleware.RequestIdFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": "line",
+        },
+    },
+    "root": {"handlers": ["stdout"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "misuse_tracker": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "axes": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
+    },
+}
+
+# The export log keeps what was downloaded, never who: pruned after this many days
+# (python manage.py prune_export_log, run daily).
+EXPORT_LOG_RETENTION_DAYS = env_int("EXPORT_LOG_RETENTION_DAYS", 400)
+# At most this many large downloads (case lines as XLSX or ZIP) at once per process; more get a 503.
+EXPORT_MAX_CONCURRENT = env_int("EXPORT_MAX_CONCURRENT", 2)
+# An XLSX is built whole before it is sent: past this many case lines the CSV is offered instead.
+EXPORT_XLSX_MAX_ROWS = env_int("EXPORT_XLSX_MAX_ROWS", 50_000)
 
 # Spreadsheet imports (cases/imports.py). The upload cap is checked before a file is parsed; an
 # .xlsx is a zip, so its unpacked size and compression ratio are checked before it is opened.
@@ -139,3 +272,9 @@ IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 100)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 5000)
+
+# The publishing gate (cases/publishing.py): nobody approves their own import or edit. On, a
+# superuser may (a one-person installation); off by default.
+PUBLISHING_ALLOW_SELF_APPROVAL = env_bool("PUBLISHING_ALLOW_SELF_APPROVAL", False)
+# "Revert to this version" would write past the gate.
+SIMPLE_HISTORY_REVERT_DISABLED = True

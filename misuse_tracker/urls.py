@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from misuse_tracker.health import healthz
+
 admin.site.site_header = "Misuse Tracker admin"
 admin.site.site_title = "Misuse Tracker admin"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("reports.urls")),
 ]

@@ -3,9 +3,12 @@
 import codecs
 import itertools
 import json
+import logging
 import tempfile
+import threading
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -196,11 +199,117 @@ def _logged(chunks, log: ExportLog, result: exports.CopyResult):
     ExportLog.objects.filter(pk=log.pk).update(rows=result.rows, completed=True)
 
 
+# --- Downloads that fail loudly and cannot crowd out the site ---------------------------------
+
+logger = logging.getLogger("misuse_tracker.downloads")
+_download_slots: threading.BoundedSemaphore | None = None
+_download_slots_lock = threading.Lock()
+
+
+def _download_slot() -> bool:
+    """Take one of the process's EXPORT_MAX_CONCURRENT slots for a case-line download, if one is free."""
+    global _download_slots
+    with _download_slots_lock:
+        if _download_slots is None:
+            _download_slots = threading.BoundedSemaphore(settings.EXPORT_MAX_CONCURRENT)
+    return _download_slots.acquire(blocking=False)
+
+
+def _release_download_slot() -> None:
+    _download_slots.release()
+
+
+def _busy(request):
+    response = render(
+        request,
+        "download_refused.html",
+        {
+            "heading": "Too many downloads at once",
+            "message": "The server is busy sending other large downloads. Please try again in a minute.",
+        },
+        status=503,
+    )
+    response["Retry-After"] = "60"
+    return response
+
+
+class _Guarded:
+    """Streams the chunks and frees the download slot once, however the response ends (finished,
+    failed, or closed unread). An error mid-stream is logged and raised again, so the server
+    aborts the connection: the client sees a failed transfer, never a complete-looking file."""
+
+    def __init__(self, chunks, *, table: str, fmt: str):
+        self.chunks, self.table, self.fmt = iter(chunks), table, fmt
+        self.released = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self.chunks)
+        except StopIteration:
+            self.close()
+            raise
+        except Exception:
+            logger.exception(
+                "Download of %s.%s failed mid-stream; the transfer is aborted.", self.table, self.fmt
+            )
+            self.close()
+            raise
+
+    def close(self) -> None:
+        # Also called when the response is dropped unread (a HEAD request, a client gone early).
+        if not self.released:
+            self.released = True
+            _release_download_slot()
+            getattr(self.chunks, "close", lambda: None)()
+
+    __del__ = close
+
+
+def _xlsx_too_big(request, lines) -> HttpResponse | None:
+    """XLSX is built whole before its first byte goes out: past a cap, point to the CSV instead."""
+    cap = settings.EXPORT_XLSX_MAX_ROWS
+    count = lines.count()
+    if count <= cap:
+        return None
+    query = request.GET.urlencode()
+    return render(
+        request,
+        "download_refused.html",
+        {
+            "heading": "Too many lines for a spreadsheet download",
+            "message": f"This view has {count:,} case lines; an XLSX download holds at most {cap:,}. "
+            "Download the CSV, which has every line and opens in Excel, or narrow the filters.",
+            "csv_url": reverse("case-lines-export", args=["csv"]) + (f"?{query}" if query else ""),
+        },
+        status=413,
+    )
+
+
 def case_lines_export(request, fmt):
     try:
         lines, _ = selectors.filtered_lines(params=request.GET)
     except BadFilter as error:
         return _bad_filter(request, error)
+    if fmt == "xlsx" and (refused := _xlsx_too_big(request, lines)):
+        return refused
+    if not _download_slot():
+        return _busy(request)
+    try:
+        response = _case_lines_response(request, lines, fmt)
+    except BaseException:
+        _release_download_slot()
+        raise
+    if isinstance(response, StreamingHttpResponse):
+        response.streaming_content = _Guarded(response.streaming_content, table="cases", fmt=fmt)
+    else:
+        _release_download_slot()
+    return response
+
+
+def _case_lines_response(request, lines, fmt):
     log = _log(request, "cases", fmt)
     rows = exports.case_line_rows(lines)
     result = exports.CopyResult()

@@ -67,7 +67,7 @@ def test_production_without_a_secret_key_fails_loudly():
         capture_output=True,
         text=True,
     )
-    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+    assert "SECRET_KEY must be set to at least 50 random characters when DEBUG is off." in result.stderr
 
 
 ATTACH = "import sys; sys.path.insert(0, {root!r}); from pathlib import Path; from misuse_tracker.embedded_db import server_settings; server_settings(Path({base!r}))"

@@ -14,9 +14,11 @@ HEADER = (
 GOOD = [
     "Met,answered,7,2,officers,unauthorised access,PNC,dismissed,,FY2024/25,https://example.org/met-foi-2025",
     "MPS,,,5,police staff,Disclosure,e-mail,Final written warning,none,FY2024/25,",
-    "Devon and Cornwall Police,answered,,4,PCSO,social media,social media,reprimanded,,FY2024/25,",
+    "Devon and Cornwall Police,answered,,4,PCSO,social media,social media,reprimanded,,FY2024/25,https://example.org/devon-foi-2025",
 ]
-BAD_ROW = "Avon & Somerset,answered,,3,officer,email,email,promoted,,FY2024/25,"
+BAD_ROW = (
+    "Avon & Somerset,answered,,3,officer,email,email,promoted,,FY2024/25,https://example.org/avon-foi-2025"
+)
 SLUG = "browser-study-2025"
 
 
@@ -78,7 +80,7 @@ def test_admin_imports_a_reply_and_a_reviewer_publishes_it(site, page, axe):
     summary = " ".join(page.locator("#import-summary").inner_text().split())
     assert summary == (
         "Importing “met-reply.csv” into Browser study 2025 will write 3 new returns, 4 case lines (14 people) and "
-        "1 new source, all as drafts: nothing is public until a reviewer approves it."
+        "3 new sources, all as drafts: nothing is public until a reviewer approves it."
     )
     assert_accessible(axe, page)
     page.get_by_role("button", name="Confirm import").click()

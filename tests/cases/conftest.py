@@ -109,7 +109,9 @@ GOOD_ROWS = [
         outcome="Final written warning",
         criminal_outcome="none",
     ),
-    row(force="Avon & Somerset", status="refused", exemption="s12"),
+    row(
+        force="Avon & Somerset", status="refused", exemption="s12", source_urls="https://example.org/met-foi"
+    ),
     row(
         force="GMP",
         count="1",
@@ -118,5 +120,6 @@ GOOD_ROWS = [
         system="social media",
         outcome="sacked",
         criminal_outcome="caution",
+        source_urls="https://example.org/met-foi",
     ),
 ]

@@ -1,0 +1,394 @@
+"""The publishing gate: nothing public changes without a second person.
+
+Every write to sources, requests, returns, case lines and reported figures — from the admin, an
+import, a command or the shell — goes through `record_save` and `record_delete`. A change to
+something not yet public (a draft return and its lines, a source or request nothing public
+cites) is written at once. A change to anything public, by anyone, becomes a ChangeRequest: the
+public keeps seeing the approved version until another reviewer approves it
+(`change_request_approve`), which applies it in one transaction through the model's own
+validation. Draft returns reach the public through `foi_returns_approve`, which refuses a return
+without a source and a reviewer who imported or edited it (four eyes, superusers included unless
+PUBLISHING_ALLOW_SELF_APPROVAL is on). Withdrawing a return publishes nothing, so one reviewer may
+do it at once.
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from cases.audit import audit
+from cases.change_requests import ChangeRequest
+from cases.models import CaseLine, FoiRequest, FoiReturn, ImportBatch, ReportedFigure, ReviewState, Source
+from forces.models import AuditedChange
+
+GATED_MODELS = (Source, FoiRequest, FoiReturn, CaseLine, ReportedFigure)
+# Set only by foi_returns_approve / foi_returns_withdraw, never by an edit.
+REVIEW_FIELDS = {"review_state", "approved_by", "approved_at"}
+# Kept by the system: which import made a row.
+SYSTEM_FIELDS = REVIEW_FIELDS | {"id", "import_batch"}
+REVIEW_PERMISSION = "cases.approve_changerequest"
+
+
+class PublishingRefused(Exception):
+    """A change or approval the gate will not make; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What happened to a write: applied to the live tables, or waiting for review."""
+
+    instance: models.Model | None
+    change_request: ChangeRequest | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.change_request is not None
+
+
+# --- What is public -----------------------------------------------------------------------
+
+
+def is_public(instance: models.Model) -> bool:
+    """Whether the stored row (not the unsaved edit in memory) is on the public pages."""
+    if instance.pk is None:
+        return False
+    if isinstance(instance, ReportedFigure):
+        return True
+    if isinstance(instance, FoiReturn):
+        return FoiReturn.objects.public().filter(pk=instance.pk).exists()
+    if isinstance(instance, CaseLine):
+        return CaseLine.objects.public().filter(pk=instance.pk).exists()
+    if isinstance(instance, FoiRequest):
+        return FoiRequest.objects.public().filter(pk=instance.pk).exists()
+    if isinstance(instance, Source):
+        return (
+            ReportedFigure.objects.filter(source=instance.pk).exists()
+            or FoiReturn.objects.public().filter(sources=instance.pk).exists()
+            or CaseLine.objects.public().filter(sources=instance.pk).exists()
+            or FoiRequest.objects.public().filter(sources=instance.pk).exists()
+        )
+    raise TypeError(f"{type(instance).__name__} is not published content.")
+
+
+def _public_after(instance: models.Model) -> bool:
+    """Whether the edited row would be public once written (it moves into, or is, public content)."""
+    if isinstance(instance, ReportedFigure):
+        return True
+    if isinstance(instance, CaseLine) and instance.foi_return_id:
+        return FoiReturn.objects.public().filter(pk=instance.foi_return_id).exists()
+    return False
+
+
+# --- Values as JSON --------------------------------------------------------------------------
+
+
+def _editable_fields(model) -> list:
+    return [f for f in model._meta.concrete_fields if f.name not in SYSTEM_FIELDS]
+
+
+def _m2m_fields(model) -> list:
+    return list(model._meta.many_to_many)
+
+
+def _json(value):
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _snapshot(instance, names: list[str]) -> dict:
+    values = {}
+    for name in names:
+        field = instance._meta.get_field(name)
+        if field.many_to_many:
+            values[name] = sorted(instance.pk and getattr(instance, name).values_list("pk", flat=True) or [])
+        else:
+            values[name] = _json(field.value_from_object(instance))
+    return values
+
+
+def _assign(instance, values: dict) -> dict:
+    """Set the concrete fields; return the many-to-many ones (set once the row is saved)."""
+    m2m = {}
+    for name, raw in values.items():
+        field = instance._meta.get_field(name)
+        if field.many_to_many:
+            m2m[name] = raw
+        else:
+            setattr(instance, field.attname, field.to_python(raw))
+    return m2m
+
+
+def _describe(instance) -> str:
+    return f"{instance._meta.verbose_name} “{instance}”"[:300]
+
+
+# --- Writes ----------------------------------------------------------------------------------
+
+
+def record_save(
+    *, instance: models.Model, user, m2m: dict | None = None, via: str = AuditedChange.Via.SHELL
+) -> Recorded:
+    """Add or change one row (values already on `instance`, many-to-many in `m2m` as lists).
+
+    Written at once if neither the stored row nor the result is public; otherwise held as a
+    ChangeRequest for another reviewer, and the live row is left as it is.
+    """
+    model = type(instance)
+    if model not in GATED_MODELS:
+        raise TypeError(f"{model.__name__} is not published content.")
+    m2m = {name: sorted(int(getattr(v, "pk", v)) for v in values) for name, values in (m2m or {}).items()}
+    with transaction.atomic():
+        stored = (
+            model.objects.select_for_update().filter(pk=instance.pk).order_by("pk").first()
+            if instance.pk
+            else None
+        )
+        if stored is not None and (
+            isinstance(instance, FoiReturn)
+            and any(getattr(instance, f) != getattr(stored, f) for f in ("review_state", "approved_at"))
+        ):
+            raise PublishingRefused(
+                "A return is approved or withdrawn by a reviewer's decision, not by an edit."
+            )
+        if stored is None and isinstance(instance, FoiReturn) and instance.review_state != ReviewState.DRAFT:
+            raise PublishingRefused("A new return starts as a draft: a reviewer approves it.")
+        names = [f.name for f in _editable_fields(model)]
+        after = _snapshot(instance, names) | m2m
+        if stored is None:
+            changed = after
+            before = {}
+        else:
+            current = _snapshot(stored, names + list(m2m))
+            changed = {name: value for name, value in after.items() if current.get(name) != value}
+            before = {name: current[name] for name in changed}
+            if not changed:
+                return Recorded(stored)
+        gated = (stored is not None and is_public(stored)) or _public_after(instance)
+        if gated:
+            change_request = ChangeRequest.objects.create(
+                content_type=ContentType.objects.get_for_model(model),
+                object_id=stored.pk if stored is not None else None,
+                object_repr=_describe(stored if stored is not None else instance),
+                action=ChangeRequest.Action.CHANGE if stored is not None else ChangeRequest.Action.CREATE,
+                values=changed,
+                before=before,
+                via=via,
+                submitted_by=user,
+                submitted_at=timezone.now(),
+            )
+            return Recorded(stored, change_request)
+        with audit(via=via, user=user):
+            instance.save()
+            for name, pks in m2m.items():
+                getattr(instance, name).set(pks)
+        return Recorded(instance)
+
+
+def record_delete(*, instance: models.Model, user, via: str = AuditedChange.Via.SHELL) -> Recorded:
+    """Delete one row: at once if nothing of it (or of what it takes with it) is public, else for review."""
+    if type(instance) not in GATED_MODELS:
+        raise TypeError(f"{type(instance).__name__} is not published content.")
+    with transaction.atomic():
+        if _deletion_touches_public(instance):
+            change_request = ChangeRequest.objects.create(
+                content_type=ContentType.objects.get_for_model(instance),
+                object_id=instance.pk,
+                object_repr=_describe(instance),
+                action=ChangeRequest.Action.DELETE,
+                before=_snapshot(instance, [f.name for f in _editable_fields(type(instance))]),
+                via=via,
+                submitted_by=user,
+                submitted_at=timezone.now(),
+            )
+            return Recorded(instance, change_request)
+        with audit(via=via, user=user):
+            instance.delete()
+        return Recorded(None)
+
+
+def _deletion_touches_public(instance) -> bool:
+    if is_public(instance):
+        return True
+    # A draft line deleted from a draft return never was public; a request's cascade may be.
+    if isinstance(instance, FoiRequest):
+        return instance.returns.public().exists() or instance.figures.exists()
+    return False
+
+
+# --- Reviewing changes -----------------------------------------------------------------------
+
+
+def can_review(user) -> bool:
+    return bool(user and user.is_active and user.has_perm(REVIEW_PERMISSION))
+
+
+def _four_eyes(user, author_ids: set, what: str) -> None:
+    if user.pk in author_ids and not (user.is_superuser and settings.PUBLISHING_ALLOW_SELF_APPROVAL):
+        raise PublishingRefused(f"You {what}: another reviewer must approve it (four eyes).")
+
+
+def change_request_approve(*, change_request: ChangeRequest, user) -> models.Model | None:
+    """Apply a pending change to the live tables, through the model's validation; all or nothing."""
+    if not can_review(user):
+        raise PublishingRefused("Only a reviewer can approve a change to published content.")
+    with transaction.atomic():
+        change_request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+        if not change_request.is_pending:
+            raise PublishingRefused(
+                f"{change_request} was {change_request.get_state_display().lower()} already."
+            )
+        _four_eyes(user, {change_request.submitted_by_id}, "submitted this change")
+        model = change_request.content_type.model_class()
+        author = change_request.submitted_by
+        with audit(via=change_request.via, user=author):
+            instance = _apply(change_request, model, reviewer=user)
+        change_request.state = ChangeRequest.State.APPROVED
+        change_request.decided_by = user
+        change_request.decided_at = timezone.now()
+        change_request.save()
+        return instance
+
+
+def _apply(change_request: ChangeRequest, model, *, reviewer):
+    reason = f"Change {change_request.pk}, approved by {reviewer}"
+    if change_request.action == ChangeRequest.Action.CREATE:
+        instance = model()
+    else:
+        instance = (
+            model.objects.select_for_update().filter(pk=change_request.object_id).order_by("pk").first()
+        )
+        if instance is None:
+            raise PublishingRefused(f"{change_request} cannot be applied: the row no longer exists.")
+        current = _snapshot(instance, list(change_request.before))
+        if current != change_request.before:
+            raise PublishingRefused(
+                f"{change_request} cannot be applied: “{instance}” has changed since it was submitted. "
+                "Reject it and make the change again on the current version."
+            )
+    if change_request.action == ChangeRequest.Action.DELETE:
+        instance._change_reason = reason
+        instance._history_user = change_request.submitted_by
+        instance.delete()
+        return None
+    m2m = _assign(instance, change_request.values)
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        raise PublishingRefused(f"{change_request} cannot be applied: " + " ".join(error.messages)) from error
+    instance._change_reason = reason
+    # The history names who wrote the change; the change request names who approved it.
+    instance._history_user = change_request.submitted_by
+    instance.save()
+    for name, pks in m2m.items():
+        getattr(instance, name).set(pks)
+    return instance
+
+
+def change_request_reject(*, change_request: ChangeRequest, user, note: str = "") -> None:
+    """Refuse a pending change; the live row stays as it is. The person who submitted it may withdraw it."""
+    with transaction.atomic():
+        change_request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+        if not change_request.is_pending:
+            raise PublishingRefused(
+                f"{change_request} was {change_request.get_state_display().lower()} already."
+            )
+        if not can_review(user) and user.pk != change_request.submitted_by_id:
+            raise PublishingRefused("Only a reviewer, or the person who submitted it, can reject a change.")
+        change_request.state = ChangeRequest.State.REJECTED
+        change_request.decided_by = user
+        change_request.decided_at = timezone.now()
+        change_request.decision_note = note
+        change_request.save()
+
+
+# --- Approving and withdrawing draft returns ---------------------------------------------
+
+
+def return_has_source(foi_return: FoiReturn) -> bool:
+    """A return is sourced if it cites a source, or it has lines and every one of them does."""
+    if foi_return.sources.exists():
+        return True
+    lines = foi_return.lines.all()
+    return lines.exists() and not lines.filter(sources__isnull=True).exists()
+
+
+def return_authors(foi_return: FoiReturn) -> set:
+    """Who imported or edited this return or its lines (reviews and the loader excluded)."""
+    not_authoring = [AuditedChange.Via.REVIEW, AuditedChange.Via.LOADER]
+    authors = set(
+        FoiReturn.history.filter(id=foi_return.pk, history_user__isnull=False)
+        .exclude(via__in=not_authoring)
+        .values_list("history_user_id", flat=True)
+    )
+    authors |= set(
+        CaseLine.history.filter(foi_return_id=foi_return.pk, history_user__isnull=False)
+        .exclude(via__in=not_authoring)
+        .values_list("history_user_id", flat=True)
+    )
+    batch = ImportBatch.objects.filter(pk=foi_return.import_batch_id).first()
+    if batch is not None and batch.imported_by_id:
+        authors.add(batch.imported_by_id)
+    return authors
+
+
+@dataclass
+class Approval:
+    approved: list
+    refused: list  # (return, reason)
+
+
+@transaction.atomic
+def foi_returns_approve(*, foi_returns, user) -> Approval:
+    """Approve draft returns for publication; each one sourced and authored by someone else."""
+    if not (user and user.has_perm("cases.approve_foireturn")):
+        raise PublishingRefused("Only a reviewer can approve a return.")
+    result = Approval([], [])
+    with audit(via=AuditedChange.Via.REVIEW, user=user):
+        drafts = FoiReturn.objects.drafts().filter(pk__in=foi_returns.values("pk"))
+        for foi_return in drafts.order_by("pk").select_for_update(of=("self",)):
+            if not return_has_source(foi_return):
+                result.refused.append(
+                    (foi_return, "it cites no source: add the reply's address to the return or every line")
+                )
+                continue
+            try:
+                _four_eyes(user, return_authors(foi_return), "imported or edited this return")
+            except PublishingRefused:
+                result.refused.append(
+                    (foi_return, "you imported or edited it: another reviewer must approve it (four eyes)")
+                )
+                continue
+            foi_return.review_state = ReviewState.APPROVED
+            foi_return.approved_by = user
+            foi_return.approved_at = timezone.now()
+            foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
+            result.approved.append(foi_return)
+    return result
+
+
+@transaction.atomic
+def foi_returns_withdraw(*, foi_returns, user) -> int:
+    """Take approved returns off the public pages (back to draft); returns how many changed."""
+    withdrawn = 0
+    with audit(via=AuditedChange.Via.REVIEW, user=user):
+        approved = FoiReturn.objects.public().filter(pk__in=foi_returns.values("pk"))
+        for foi_return in approved.order_by("pk").select_for_update(of=("self",)):
+            foi_return.review_state = ReviewState.DRAFT
+            foi_return.approved_by = None
+            foi_return.approved_at = None
+            foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
+            withdrawn += 1
+    return withdrawn
+
+
+def pending_for(instance) -> models.QuerySet:
+    return ChangeRequest.objects.filter(
+        content_type=ContentType.objects.get_for_model(instance),
+        object_id=instance.pk,
+        state=ChangeRequest.State.PENDING,
+    )
