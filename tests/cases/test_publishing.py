@@ -111,6 +111,7 @@ def test_editor_changing_an_approved_requests_title_keeps_the_public_title(
         "period_label": foi_request.period_label,
         "year_basis": foi_request.year_basis,
         "counting_unit": foi_request.counting_unit,
+        "unit": foi_request.unit,
         "returns-TOTAL_FORMS": 1,
         "returns-INITIAL_FORMS": 1,
         "returns-0-id": kent.pk,
