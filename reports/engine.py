@@ -997,6 +997,10 @@ def view(dataset: Dataset, selection: Selection, *, sort: str = "-cases") -> Vie
         if not (
             r.request_id in dataset.complete_studies
             and dataset.covers_whole_study([], selection, r.request_id, coded=True)
+            # A whole study sums exactly unless a filtered field is unstated on some of its lines.
+            and not any(
+                dataset._study_lines(r.request_id, name, NOT_STATED) for name in selection.coded_in_use()
+            )
         )
     ]
     headline = {name: dataset.total(rows, selection, cell=cell) for name, cell in HEADLINE_CELLS.items()}

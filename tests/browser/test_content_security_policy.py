@@ -5,8 +5,9 @@ import pytest
 PAGES = [
     ("/", None),
     ("/dashboard/", "#chart-forces svg.main-svg"),
-    ("/dashboard/?study=parliament-street-2019", "#chart-trend svg.main-svg"),
-    ("/forces/cumbria/", "#chart-force-studies svg.main-svg"),
+    ("/dashboard/", "#chart-trend svg.main-svg"),
+    ("/dashboard/?study=parliament-street-2019", "#chart-outcome-roles svg.main-svg"),
+    ("/forces/merseyside/", "#chart-people_disciplined-studies svg.main-svg"),
     ("/cases/", None),
     ("/methodology/", None),
     ("/admin/login/", None),
