@@ -6,17 +6,20 @@ says what an import would write, or every row error. `cases.services.foi_return_
 plan, all or nothing. The format is documented in docs/importing.md.
 """
 
+import codecs
 import csv
 import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import parse as defused_parse
+from defusedxml.ElementTree import DefusedXMLParser
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -343,39 +346,111 @@ def spreadsheet_check_name_and_size(*, name: str, size: int) -> None:
 
 
 def spreadsheet_read(*, name: str, data: bytes) -> Spreadsheet:
-    """Rows of a CSV or XLSX file, or ImportFileError saying why the file cannot be read."""
+    """Rows of a CSV or XLSX file, or ImportFileError saying why the file cannot be read.
+
+    Rows are read one at a time and every cap is checked as they arrive: a file is refused at the
+    first row past a cap, before the rest of it is read, so memory stays bounded by the caps and
+    not by what the file holds.
+    """
     spreadsheet_check_name_and_size(name=name, size=len(data))
     if PurePath(name).suffix.lower() == ".csv":
         table = _csv_rows(name, data)
     else:
         table = _xlsx_rows(name, data)
-    return Spreadsheet(name, len(data), hashlib.sha256(data).hexdigest(), _rows_by_column(name, table))
+    with closing(table):
+        rows = _rows_by_column(name, table)
+    return Spreadsheet(name, len(data), hashlib.sha256(data).hexdigest(), rows)
 
 
-def _csv_rows(name: str, data: bytes) -> list[list[str]]:
+def _row_width_check(name: str, n: int, width: int) -> None:
+    limit = settings.IMPORT_MAX_COLUMNS
+    if width > limit:
+        raise ImportFileError(
+            f"Row {n:,} of “{name}” has {width:,} columns; the most an import reads is {limit:,} (the "
+            f"template has {len(COLUMN_NAMES)}). Delete the columns it does not need and choose it again."
+        )
+
+
+def _cell_too_long(name: str, n: int) -> ImportFileError:
+    return ImportFileError(
+        f"Row {n:,} of “{name}” has a cell of more than {settings.IMPORT_MAX_CELL_CHARS:,} characters, "
+        "the most an import takes. Shorten it and choose the file again."
+    )
+
+
+# Control characters other than tab, CR and LF.
+CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _csv_rows(name: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
     not_text = (
         f"“{name}” is not a CSV text file (it holds binary data). Save the spreadsheet as "
         "“CSV UTF-8” or as .xlsx and choose it again."
     )
     if b"\x00" in data:
         raise ImportFileError(not_text)
+    # The whole file is checked as UTF-8 before a row is read, in pieces: nothing is kept.
     try:
-        text = data.decode("utf-8-sig")
+        for _ in codecs.iterdecode(_chunks(data), "utf-8-sig"):
+            pass
     except UnicodeDecodeError:
         raise ImportFileError(
             f"“{name}” is not UTF-8 text. Save it as “CSV UTF-8” (or as .xlsx) and choose it again."
         ) from None
-    if any(ord(char) < 32 and char not in "\t\r\n" for char in text):
+    # In UTF-8 these bytes are never part of another character: the bytes are searched, not the
+    # decoded text.
+    if CONTROL_BYTES.search(data):
         raise ImportFileError(not_text)
+    return _csv_records(name, data)
+
+
+def _chunks(data: bytes, size: int = 1 << 20) -> Iterator[memoryview]:
+    view = memoryview(data)
+    for start in range(0, len(view), size):
+        yield view[start : start + size]
+
+
+def _csv_records(name: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    n = 0
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        for n, cells in enumerate(csv.reader(_csv_lines(name, stream)), start=1):
+            _row_width_check(name, n, len(cells))
+            yield n, cells
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise _cell_too_long(name, n + 1) from None
         raise ImportFileError(
             f"“{name}” could not be read as CSV ({error}). Check it in a spreadsheet program."
         ) from None
 
 
-def _xlsx_rows(name: str, data: bytes) -> list[list[str]]:
+def _csv_lines(name: str, stream: io.TextIOWrapper) -> Iterator[str]:
+    """The file's lines, refusing one longer than any row within the caps could be, before the
+    csv module splits it into cells: a row of millions of cells is never built."""
+    # Every cell quoted, every character a doubled quote, a comma after each, and CRLF.
+    limit = settings.IMPORT_MAX_COLUMNS * (2 * settings.IMPORT_MAX_CELL_CHARS + 3) + 2
+    for number, line in enumerate(stream, start=1):
+        if len(line) > limit:
+            raise ImportFileError(
+                f"Line {number:,} of “{name}” is {len(line):,} characters long, longer than any row an "
+                f"import takes ({settings.IMPORT_MAX_COLUMNS:,} columns of at most "
+                f"{settings.IMPORT_MAX_CELL_CHARS:,} characters). Check it in a spreadsheet program."
+            )
+        yield line
+
+
+# Excel's own grid; a workbook beyond it was not written by a spreadsheet program.
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+# What openpyxl may hold at once while it reads a workbook (see _XmlBudget).
+XLSX_MAX_ROW_ELEMENTS = 50_000
+XLSX_MAX_STRING_ELEMENTS = 10_000
+XLSX_MAX_STRINGS = 500_000
+XLSX_MAX_OTHER_ELEMENTS = 100_000
+
+
+def _xlsx_rows(name: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
     not_xlsx = (
         f"“{name}” is not a valid .xlsx workbook. Save it from your spreadsheet program as "
         "“Excel Workbook (.xlsx)” and choose it again."
@@ -386,24 +461,51 @@ def _xlsx_rows(name: str, data: bytes) -> list[list[str]]:
     try:
         with zipfile.ZipFile(buffer) as archive:
             _check_zip(name, archive)
-            _check_xml(name, archive)
+            checked = _check_xml(name, archive)
     except zipfile.BadZipFile:
         raise ImportFileError(not_xlsx) from None
     # Only now, with the archive's size and XML known to be safe, does openpyxl open it; it
     # reads through defusedxml too. data_only=False: a formula is read as its text, never run.
+    # read_only: the sheet is parsed as its rows are asked for, never held whole.
     import openpyxl
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds for a corrupt workbook; all mean the same here.
         raise ImportFileError(not_xlsx) from None
+    return _xlsx_records(name, workbook, checked, not_xlsx)
+
+
+def _xlsx_records(name: str, workbook, checked: set[str], not_xlsx: str) -> Iterator[tuple[int, list[str]]]:
     try:
         sheet = workbook.worksheets[0]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        # The sheet read must be one of the parts whose XML was checked above.
+        if getattr(sheet, "_worksheet_path", None) not in checked:
+            raise ImportFileError(not_xlsx)
+        # The size the sheet declares (its <dimension>) is checked, then not trusted: openpyxl
+        # would stop at its last row and cut or pad every row to its width. Reset, every row is
+        # read, each as wide as its cells, and the caps are checked on what is actually there.
+        if (sheet.max_row or 0) > EXCEL_MAX_ROWS or (sheet.max_column or 0) > EXCEL_MAX_COLUMNS:
+            raise _too_complex(name, "its sheet declares a size beyond Excel’s last row or column")
+        sheet.reset_dimensions()
+        for n, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if n > EXCEL_MAX_ROWS:
+                raise _too_complex(name, f"it has rows past Excel’s last, {EXCEL_MAX_ROWS:,}")
+            _row_width_check(name, n, len(values))
+            yield n, [_cell_text(value) for value in values]
+    except ImportFileError:
+        raise
     except Exception:
         raise ImportFileError(not_xlsx) from None
     finally:
         workbook.close()
+
+
+def _too_complex(name: str, why: str) -> ImportFileError:
+    return ImportFileError(
+        f"“{name}” is too complex to import ({why}); it was not read. Copy the rows into a new "
+        "workbook, or save the sheet as “CSV UTF-8”, and choose it again."
+    )
 
 
 def _check_zip(name: str, archive: zipfile.ZipFile) -> None:
@@ -424,13 +526,23 @@ def _check_zip(name: str, archive: zipfile.ZipFile) -> None:
         )
 
 
-def _check_xml(name: str, archive: zipfile.ZipFile) -> None:
+def _check_xml(name: str, archive: zipfile.ZipFile) -> set[str]:
+    """Stream every XML part through defusedxml's parser (no DTDs, no entities), building no tree,
+    and through _XmlBudget. Returns the names of the parts checked."""
+    checked = set()
+    budget = _XmlBudget(name)
     for member in archive.infolist():
         if not member.filename.endswith((".xml", ".rels")):
             continue
         try:
             with archive.open(member) as xml:
-                defused_parse(xml, forbid_dtd=True)
+                parser = DefusedXMLParser(target=_NoTree(), forbid_dtd=True)
+                budget.watch(parser.parser)
+                while chunk := xml.read(1 << 16):
+                    parser.feed(chunk)
+                parser.close()
+        except ImportFileError:
+            raise
         except DefusedXmlException:
             raise ImportFileError(
                 f"“{name}” contains XML document type or entity declarations, which spreadsheets do not "
@@ -441,6 +553,95 @@ def _check_xml(name: str, archive: zipfile.ZipFile) -> None:
                 f"“{name}” is not a valid .xlsx workbook. Save it from your spreadsheet program as "
                 "“Excel Workbook (.xlsx)” and choose it again."
             ) from None
+        checked.add(member.filename)
+    return checked
+
+
+class _NoTree:
+    """A parser target that builds nothing: _XmlBudget's handlers see the elements instead."""
+
+    def close(self) -> None:
+        return None
+
+
+class _XmlBudget:
+    """Counts a workbook's XML elements as they stream past, to refuse, before openpyxl sees it, a
+    workbook that would make openpyxl hold too much at once.
+
+    openpyxl in read-only mode holds one sheet row at a time (all its elements), keeps every shared
+    string, and parses the other parts it reads (styles, the workbook, ...) whole. So a row may be
+    made of at most XLSX_MAX_ROW_ELEMENTS elements and a sheet have at most Excel's 1,048,576 rows;
+    a shared string at most XLSX_MAX_STRING_ELEMENTS elements and a workbook at most
+    XLSX_MAX_STRINGS of them; everything else, across all parts, at most XLSX_MAX_OTHER_ELEMENTS.
+
+    The handlers are set on the expat parser defusedxml guards (as defusedxml sets its own) rather
+    than given as an ElementTree target: that would wrap each call, taking twice as long.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.other = 0
+        self.strings = 0
+
+    def watch(self, expat) -> None:
+        # Per part: the local names of the open elements outside rows and strings; inside one, its
+        # depth, what it may hold and how many elements it holds so far.
+        self.open: list[str] = []
+        self.inside = self.elements = self.limit = self.rows = self.row = 0
+        self.in_row = False
+        expat.StartElementHandler = self.start
+        expat.EndElementHandler = self.end
+
+    def start(self, tag: str, attributes: list[str]) -> None:
+        if self.inside:
+            self.inside += 1
+            self.elements += 1
+            if self.elements > self.limit:
+                raise self._item_too_big()
+            return
+        local = tag.rpartition("}")[2]
+        parent = self.open[-1] if self.open else None
+        if local == "row" and parent == "sheetData":
+            self._row_start(dict(zip(attributes[::2], attributes[1::2], strict=False)))
+            self.inside, self.elements, self.limit, self.in_row = 1, 0, XLSX_MAX_ROW_ELEMENTS, True
+        elif local == "si" and parent == "sst":
+            self.strings += 1
+            if self.strings > XLSX_MAX_STRINGS:
+                raise _too_complex(self.name, f"it holds more than {XLSX_MAX_STRINGS:,} pieces of text")
+            self.inside, self.elements, self.limit, self.in_row = 1, 0, XLSX_MAX_STRING_ELEMENTS, False
+        else:
+            self.open.append(local)
+            self.other += 1
+            if self.other > XLSX_MAX_OTHER_ELEMENTS:
+                raise _too_complex(
+                    self.name,
+                    f"besides its rows and text, its XML holds more than {XLSX_MAX_OTHER_ELEMENTS:,} "
+                    "elements: formatting, charts, pivot tables…",
+                )
+
+    def _row_start(self, attributes: dict) -> None:
+        self.rows += 1
+        try:
+            self.row = int(attributes.get("r", self.row + 1))
+        except ValueError:
+            self.row += 1  # openpyxl decides what it makes of it
+        if self.rows > EXCEL_MAX_ROWS or self.row > EXCEL_MAX_ROWS:
+            raise _too_complex(self.name, f"it has rows past Excel’s last, {EXCEL_MAX_ROWS:,}")
+
+    def _item_too_big(self) -> ImportFileError:
+        if self.in_row:
+            return _too_complex(
+                self.name, f"row {self.row:,} is made of more than {self.limit:,} XML elements"
+            )
+        return _too_complex(
+            self.name, f"a piece of its text is made of more than {self.limit:,} XML elements"
+        )
+
+    def end(self, tag: str) -> None:
+        if self.inside:
+            self.inside -= 1
+        else:
+            self.open.pop()
 
 
 def _cell_text(value) -> str:
@@ -458,12 +659,53 @@ def _cell_text(value) -> str:
     return str(getattr(value, "text", value)).strip()
 
 
-def _rows_by_column(name: str, table: list[list[str]]) -> list[tuple[int, dict[str, str]]]:
-    table = [[cell.strip() for cell in row] for row in table]
-    header_at = next((n for n, row in enumerate(table) if any(row)), None)
-    if header_at is None:
+def _rows_by_column(name: str, table: Iterator[tuple[int, list[str]]]) -> list[tuple[int, dict[str, str]]]:
+    """The rows under the header (the first row that is not blank), keyed by column. Caps are
+    checked as each row arrives: past one, the file is refused and the rest is never read."""
+    header = None
+    rows = []
+    text = 0
+    max_rows, max_cell, max_text = (
+        settings.IMPORT_MAX_ROWS,
+        settings.IMPORT_MAX_CELL_CHARS,
+        settings.IMPORT_MAX_UPLOAD_BYTES,
+    )
+    for n, raw in table:
+        cells = [cell.strip() for cell in raw]
+        if not any(cells):
+            continue
+        if max(map(len, cells)) > max_cell:
+            raise _cell_too_long(name, n)
+        if header is None:
+            header = _header(name, cells)
+            continue
+        if len(rows) == max_rows:
+            raise ImportFileError(
+                f"“{name}” has more than {max_rows:,} rows, the most one import takes. "
+                "Split it into smaller files."
+            )
+        if any(cells[len(header) :]):
+            raise ImportFileError(f"Row {n} of “{name}” has more cells than there are columns.")
+        # A workbook's shared strings could repeat one long text in every cell: no import takes
+        # more text than the largest CSV file could hold.
+        text += sum(map(len, cells))
+        if text > max_text:
+            raise ImportFileError(
+                f"“{name}” holds more text than an import takes (the most is {max_text:,} characters, as "
+                f"much as the largest CSV file, {size_display(max_text)}). Split it into smaller files."
+            )
+        values = dict.fromkeys(COLUMN_NAMES, "")
+        values.update(zip(header, cells, strict=False))
+        rows.append((n, values))
+    if header is None:
         raise ImportFileError(f"“{name}” is empty: there is nothing to import.")
-    header = [re.sub(r"[\s-]+", "_", cell.lower()) for cell in table[header_at]]
+    if not rows:
+        raise ImportFileError(f"“{name}” has column names but no rows to import.")
+    return rows
+
+
+def _header(name: str, cells: list[str]) -> list[str]:
+    header = [re.sub(r"[\s-]+", "_", cell.lower()) for cell in cells]
     while header and not header[-1]:
         header.pop()
     unknown = [cell or "(blank)" for cell in header if cell not in COLUMN_NAMES]
@@ -481,23 +723,7 @@ def _rows_by_column(name: str, table: list[list[str]]) -> list[tuple[int, dict[s
             f"“{name}” has no {' or '.join(missing)} column. Its first row must hold the column "
             "names: download the template to start from."
         )
-    rows = []
-    for n, cells in enumerate(table[header_at + 1 :], start=header_at + 2):
-        if not any(cells):
-            continue
-        if any(cells[len(header) :]):
-            raise ImportFileError(f"Row {n} of “{name}” has more cells than there are columns.")
-        values = dict.fromkeys(COLUMN_NAMES, "")
-        values.update(zip(header, cells, strict=False))
-        rows.append((n, values))
-    if not rows:
-        raise ImportFileError(f"“{name}” has column names but no rows to import.")
-    if len(rows) > settings.IMPORT_MAX_ROWS:
-        raise ImportFileError(
-            f"“{name}” has {len(rows):,} rows; the most one import takes is {settings.IMPORT_MAX_ROWS:,}. "
-            "Split it into smaller files."
-        )
-    return rows
+    return header
 
 
 # Checking the rows

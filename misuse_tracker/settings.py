@@ -268,10 +268,13 @@ EXPORT_XLSX_MAX_ROWS = env_int("EXPORT_XLSX_MAX_ROWS", 50_000)
 
 # Spreadsheet imports (cases/imports.py). The upload cap is checked before a file is parsed; an
 # .xlsx is a zip, so its unpacked size and compression ratio are checked before it is opened.
+# Rows are read one at a time: the row, column and cell caps are checked as each row arrives.
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 100)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 5000)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 100)
+IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 10_000)
 
 # The publishing gate (cases/publishing.py): nobody approves their own import or edit. On, a
 # superuser may (a one-person installation); off by default.
