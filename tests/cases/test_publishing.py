@@ -110,6 +110,7 @@ def test_editor_changing_an_approved_requests_title_keeps_the_public_title(
         "title": "Renamed by an editor",
         "period_label": foi_request.period_label,
         "year_basis": foi_request.year_basis,
+        "unit": foi_request.unit,
         "counting_unit": foi_request.counting_unit,
         "returns-TOTAL_FORMS": 1,
         "returns-INITIAL_FORMS": 1,
