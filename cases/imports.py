@@ -151,6 +151,11 @@ WORDINGS = {
             Outcome.RESIGNED: ["resigned", "retired", "resignation", "resigned retired"],
             Outcome.FINAL_WRITTEN_WARNING: ["fww"],
             Outcome.WRITTEN_WARNING: ["ww"],
+            Outcome.WARNING: [
+                "written or verbal warning",
+                "verbal or written warning",
+                "verbal and written warnings",
+            ],
             Outcome.MANAGEMENT_ACTION: ["management advice", "management action", "words of advice"],
             Outcome.REFLECTIVE_PRACTICE: ["reflective practice review process", "rprp"],
             Outcome.MISCONDUCT_MEETING: ["misconduct meeting"],

@@ -55,6 +55,9 @@ class Unit(models.TextChoices):
     PEOPLE_INVESTIGATED = "people_investigated", "People investigated"
     MISCONDUCT_ALLEGATIONS = "misconduct_allegations", "Misconduct allegations"
     DATA_BREACHES = "data_breaches", "Data-breach cases"
+    # Every breach in a force's register, lost devices and misdirected emails included: a count
+    # of a different thing from staff misuse, never added to it.
+    ALL_DATA_BREACHES = "all_data_breaches", "All recorded data breaches (accidents included)"
     INVESTIGATIONS = "investigations", "Investigations"
     PEOPLE_CONVICTED_OR_CAUTIONED = "people_convicted_or_cautioned", "People convicted or cautioned"
     PEOPLE = "people", "People (see the wording)"
@@ -98,6 +101,7 @@ class Outcome(models.TextChoices):
     RESIGNED = "resigned_retired", "Resigned or retired"
     FINAL_WRITTEN_WARNING = "final_written_warning", "Final written warning"
     WRITTEN_WARNING = "written_warning", "Written warning"
+    WARNING = "written_or_verbal_warning", "Written or verbal warning (which not stated)"
     MANAGEMENT_ACTION = "management_action", "Management advice or action"
     REFLECTIVE_PRACTICE = "reflective_practice", "Reflective practice"
     MISCONDUCT_MEETING = "misconduct_meeting", "Misconduct meeting (result not stated)"
@@ -555,11 +559,16 @@ class ReportedFigure(models.Model):
     class Metric(models.TextChoices):
         CASES_TOTAL = "cases_total", "Cases (total)"
         BREACHES_TOTAL = "breaches_total", "Breaches (total)"
+        ALL_BREACHES_TOTAL = (
+            "data_breaches_all_types",
+            "All recorded data breaches, accidents included (total)",
+        )
         CASES_INVESTIGATED = "cases_investigated", "Cases investigated"
         DISMISSED = "dismissed", "Dismissed"
         RESIGNED = "resigned", "Resigned"
         OUTCOME = "outcome", "Outcome"
         OFFENCE = "offence", "Offence"
+        UNDER_INVESTIGATION = "cases_under_investigation", "Under investigation at a date"
         FORCES_RESPONDED = "forces_responded", "Forces that responded"
         FORCES_ASKED = "forces_asked", "Forces asked"
         SUBJECTS = "subjects", "People investigated, by rank or role"
@@ -574,7 +583,14 @@ class ReportedFigure(models.Model):
         AT_LEAST = "at_least", "At least"
         NO_NUMBER = "no_number", "No number given"
 
-    TOTAL_METRICS = (Metric.CASES_TOTAL, Metric.BREACHES_TOTAL, Metric.CASES_INVESTIGATED)
+    # A total in the figure's own unit: an all-breach total is a total of all recorded breaches,
+    # compared only with figures and lines in that unit.
+    TOTAL_METRICS = (
+        Metric.CASES_TOTAL,
+        Metric.BREACHES_TOTAL,
+        Metric.CASES_INVESTIGATED,
+        Metric.ALL_BREACHES_TOTAL,
+    )
 
     request = models.ForeignKey(FoiRequest, on_delete=models.CASCADE, related_name="figures")
     force = models.ForeignKey(
@@ -603,6 +619,15 @@ class ReportedFigure(models.Model):
     quote = models.TextField()
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="figures")
     notes = models.TextField(blank=True)
+    uncertain = models.TextField(
+        blank=True,
+        help_text="Why the figure is uncertain, where the reference notes mark it so "
+        "(fixtures/curation/figure_caveats.csv). Blank: not marked uncertain.",
+    )
+    disagreement = models.TextField(
+        blank=True,
+        help_text="Where the sources read this figure differently: each source's reading, in its words.",
+    )
 
     history = history()
 

@@ -53,6 +53,43 @@ def _per_source(period_figures: list[ReportedFigure]) -> dict:
     return said
 
 
+@dataclass(frozen=True)
+class Statement:
+    """What one source says for one metric, scope and period: a number, or parts that add up."""
+
+    source: Source
+    value: int
+    qualifier: str
+    parts: str  # "2 police officers + 4 civilian staff", or "" for a single number
+
+    @property
+    def display(self) -> str:
+        said = ReportedFigure(value=self.value, qualifier=self.qualifier).value_display
+        return f"{said} = {self.parts}" if self.parts else said
+
+
+def statements(figures: list[ReportedFigure]) -> list[Statement]:
+    """Each source's statement among figures of one metric, scope and period (as `_per_source`
+    reads them: one number said once, or several numbers that are parts of it)."""
+    by_source = defaultdict(list)
+    for figure in figures:
+        if figure.value is not None:
+            by_source[figure.source].append(figure)
+    found = []
+    for source, group in by_source.items():
+        values = {f.value for f in group}
+        qualifier = next(
+            (f.qualifier for f in group if f.qualifier != ReportedFigure.Qualifier.EXACT),
+            ReportedFigure.Qualifier.EXACT,
+        )
+        if len(values) == 1:
+            found.append(Statement(source, values.pop(), qualifier, ""))
+        else:
+            parts = " + ".join(f"{f.value_display} {f.role_wording}".strip() for f in group)
+            found.append(Statement(source, sum(f.value for f in group), qualifier, parts))
+    return found
+
+
 def reported_value(figures: list[ReportedFigure]) -> ReportedValue | None:
     """Combine the figures several sources give for one metric and scope.
 

@@ -35,6 +35,8 @@ from forces.services import ReferenceDataError, forces_load, read_csv, upsert, w
 
 PARLIAMENT_STREET_FILE = "foi_2019_parliament_street.csv"
 OTHER_STUDIES_FILE = "other_police_data_misuse_foi.csv"
+# The same columns as OTHER_STUDIES_FILE: figures gathered later (SOURCES.md, last section).
+ADDITIONAL_FILE = "additional_foi_figures.csv"
 # HMRC is not a police force: its rows ride along in the 2019 file and are left out on purpose.
 OUT_OF_SCOPE_SLUGS = {"hmrc"}
 # Cleveland published its own reply to a request worded like Parliament Street's; the link is
@@ -109,9 +111,10 @@ def _qualifier(value: int | None, quote: str) -> str:
     if value is None:
         return ReportedFigure.Qualifier.NO_NUMBER
     lowered = quote.lower()
-    if re.search(rf"\bover {value}\b", lowered):
+    # "more than 300" (the Met in 2014) is a floor just as "over 300" is.
+    if re.search(rf"\b(over|more\s+than)\s+{value}\b", lowered):
         return ReportedFigure.Qualifier.OVER
-    if re.search(rf"\bat least {value}\b", lowered):
+    if re.search(rf"\bat\s+least\s+{value}\b", lowered):
         return ReportedFigure.Qualifier.AT_LEAST
     return ReportedFigure.Qualifier.EXACT
 
@@ -185,6 +188,7 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
         requests[foi_request.slug] = foi_request
         if row["dataset"]:
             request_by_dataset[row["dataset"]] = foi_request
+    _dataset_aliases_load(curation / "datasets.csv", requests, request_by_dataset)
 
     returns = {}
     for n, row in enumerate(read_csv(curation / "returns.csv"), start=2):
@@ -214,8 +218,24 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
 
     _case_lines_load(curation / "case_lines.csv", returns, sources, report)
     units = FigureUnits(curation / "figure_units.csv")
-    _figures_load(reference, requests, request_by_dataset, forces, sources, units, report)
+    caveats = FigureCaveats(curation / "figure_caveats.csv", sources)
+    _figures_load(reference, requests, request_by_dataset, forces, sources, units, caveats, report)
+    caveats.check_all_used()
     return report
+
+
+def _dataset_aliases_load(path: Path, requests, request_by_dataset) -> None:
+    """Datasets of the reference files that belong to a request under another name
+    (fixtures/curation/datasets.csv): one reasoned row each."""
+    for n, row in enumerate(read_csv(path), start=2):
+        where = f"{path.name} line {n}"
+        if row["request"] not in requests:
+            raise ReferenceDataError(f"{where}: unknown request {row['request']!r}.")
+        if row["dataset"] in request_by_dataset:
+            raise ReferenceDataError(f"{where}: dataset {row['dataset']!r} already has a request.")
+        if not row["reason"].strip():
+            raise ReferenceDataError(f"{where}: give the reason (the sources' words) for the request.")
+        request_by_dataset[row["dataset"]] = requests[row["request"]]
 
 
 class FigureUnits:
@@ -260,6 +280,58 @@ class FigureUnits:
         if best is None:
             raise ReferenceDataError(f"{where}: no rule in figure_units.csv gives this figure's unit.")
         return best
+
+
+class FigureCaveats:
+    """Our reading of where a published figure is uncertain or read differently by the sources
+    (fixtures/curation/figure_caveats.csv).
+
+    A rule names a request and a force ('' for a national figure), and narrows by metric ('*',
+    its kind such as 'outcome', or the whole recorded metric), source ('*' or its address) and
+    value ('*' or the number). Every rule must reach a figure; a figure takes the uncertainty and
+    the disagreement of the rules that reach it, and two different texts of one kind stop the
+    load. A figure the reference notes call "uncertain" must be marked so by a rule.
+    """
+
+    def __init__(self, path: Path, sources: dict[str, Source]):
+        self.rules = []
+        for n, row in enumerate(read_csv(path), start=2):
+            where = f"{path.name} line {n}"
+            if not (row["uncertain"].strip() or row["disagreement"].strip()):
+                raise ReferenceDataError(f"{where}: give the uncertainty or the disagreement, or both.")
+            if row["source_url"] != "*" and row["source_url"] not in sources:
+                raise ReferenceDataError(f"{where}: source {row['source_url']!r} is not in sources.csv.")
+            if row["value"] != "*" and not row["value"].isdigit():
+                raise ReferenceDataError(f"{where}: value must be '*' or a whole number.")
+            self.rules.append((where, row))
+        self.used = set()
+
+    def of(self, *, request_slug: str, row: dict, where: str) -> dict[str, str]:
+        found = {"uncertain": "", "disagreement": ""}
+        metric = row["metric"]
+        for rule_where, rule in self.rules:
+            if rule["request"] != request_slug or rule["force"] not in ("*", row["force_slug"]):
+                continue
+            if rule["metric"] not in ("*", metric, metric.partition(":")[0]):
+                continue
+            if rule["source_url"] not in ("*", row["source_url"]) or rule["value"] not in ("*", row["value"]):
+                continue
+            self.used.add(rule_where)
+            for kind in found:
+                text = rule[kind].strip()
+                if text and found[kind] and found[kind] != text:
+                    raise ReferenceDataError(f"{where}: two rules of figure_caveats.csv give its {kind}.")
+                found[kind] = text or found[kind]
+        if "uncertain" in row["notes"].lower() and not found["uncertain"]:
+            raise ReferenceDataError(
+                f"{where}: its notes call it uncertain, but no rule in figure_caveats.csv says why."
+            )
+        return found
+
+    def check_all_used(self) -> None:
+        for where, _ in self.rules:
+            if where not in self.used:
+                raise ReferenceDataError(f"{where}: the rule reaches no figure.")
 
 
 def _case_lines_load(path, returns, sources, report) -> None:
@@ -318,14 +390,17 @@ def _figure_rows(reference: Path, requests, request_by_dataset, report):
             "cleveland-11288-2019" if row["source_url"] == CLEVELAND_11288_URL else "parliament-street-2019"
         )
         yield f"{PARLIAMENT_STREET_FILE} line {n}", "ps", requests[slug], row
-    for n, row in enumerate(read_csv(reference / OTHER_STUDIES_FILE), start=2):
-        where = f"{OTHER_STUDIES_FILE} line {n}"
-        if row["dataset"] not in request_by_dataset:
-            raise ReferenceDataError(f"{where}: dataset {row['dataset']!r} has no request in requests.csv.")
-        yield where, "other", request_by_dataset[row["dataset"]], row
+    for name, tag in ((OTHER_STUDIES_FILE, "other"), (ADDITIONAL_FILE, "add")):
+        for n, row in enumerate(read_csv(reference / name), start=2):
+            where = f"{name} line {n}"
+            if row["dataset"] not in request_by_dataset:
+                raise ReferenceDataError(
+                    f"{where}: dataset {row['dataset']!r} has no request in requests.csv or datasets.csv."
+                )
+            yield where, tag, request_by_dataset[row["dataset"]], row
 
 
-def _figures_load(reference, requests, request_by_dataset, forces, sources, units, report) -> None:
+def _figures_load(reference, requests, request_by_dataset, forces, sources, units, caveats, report) -> None:
     references = set()
     for where, tag, foi_request, row in _figure_rows(reference, requests, request_by_dataset, report):
         # A figure's identity is its content: the files carry no ids, and row numbers move.
@@ -362,6 +437,7 @@ def _figures_load(reference, requests, request_by_dataset, forces, sources, unit
                 "quote": row["quote"],
                 "source": sources[row["source_url"]],
                 "notes": row["notes"],
+                **caveats.of(request_slug=foi_request.slug, row=row, where=where),
             },
         )
         report("reported figures", outcome)

@@ -378,6 +378,7 @@ def studies_table(studies: list[dict]) -> tuple[list[str], list[list]]:
         "forces_answered",
         "national_total_as_published",
         "national_total_unit",
+        "national_total_period",
         "held_in_lines",
         "held_in_lines_is",
         "source_urls",
@@ -402,6 +403,7 @@ def studies_table(studies: list[dict]) -> tuple[list[str], list[list]]:
                 study.forces_answered,
                 item["published"].display if item["published"] else None,
                 item["published_unit_label"] or None,
+                item["published_period"] or None,
                 held.value if held else None,
                 held.status if held else "not held as lines",
                 " ".join(source.url for source in study.sources.all()),
@@ -430,6 +432,11 @@ FIGURE_COLUMNS = [
     ("source_title", "The source's title."),
     ("source_url", "The source's address."),
     ("notes", "Our notes on the figure."),
+    ("uncertain", "Why the figure is uncertain, where it is marked so; empty: not marked uncertain."),
+    (
+        "sources_differ",
+        "Where the sources read this figure differently: each source's reading, in its words.",
+    ),
 ]
 
 
@@ -456,6 +463,8 @@ def figures_table(figures) -> tuple[list[str], list[list]]:
             f.source.title,
             f.source.url,
             f.notes,
+            f.uncertain,
+            f.disagreement,
         ]
         for f in figures
     ]

@@ -12,7 +12,7 @@ from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import QueryDict
 
 from cases.models import CaseLine, FoiRequest, FoiReturn, ReportedFigure, Source, Unit
-from cases.selectors import reported_value
+from cases.selectors import reported_value, statements
 from forces.models import Force, WorkforceSnapshot
 from reports import charts, engine
 from reports.filters import PRESENTATION_PARAMS, CaseLineFilter, FigureFilter
@@ -142,6 +142,98 @@ def _params(**values) -> QueryDict:
     return params
 
 
+# --- What the sources say about one figure ---------------------------------------------------
+
+
+def _group_key(figure: ReportedFigure) -> tuple:
+    """Figures that state the same thing: one study, force, metric, detail, period and scope."""
+    return (
+        figure.request_id,
+        figure.force_id,
+        figure.metric,
+        figure.detail,
+        figure.period_label,
+        figure.scope,
+    )
+
+
+def _role_key(wording: str) -> str:
+    """Whom a figure counts, for comparing sources ("police officers" and "officer" alike)."""
+    return " ".join(wording.lower().replace("police ", "").split()).rstrip("s")
+
+
+def sources_differ(figures: list[ReportedFigure]) -> str:
+    """Where sources give different numbers for the same measure, period and people, in words.
+
+    Figures about different people are not compared: Durham's "three others were disciplined"
+    (Hartlepool Mail) and "No police officers breached data protection rules" (the Northern Echo)
+    do not disagree."""
+    by_role = defaultdict(list)
+    for figure in figures:
+        by_role[_role_key(figure.role_wording)].append(figure)
+    texts = []
+    for found in by_role.values():
+        value = reported_value(found)
+        if value is not None and value.disagreement:
+            texts.append(value.disagreement)
+    return "; ".join(texts)
+
+
+def figure_caveats(figures: list[ReportedFigure]) -> dict:
+    """What a page shows beside its published figures: each curated disagreement once (with the
+    figures it concerns, each figure given `disagreement_anchor`), the figures marked uncertain,
+    where sources give different numbers for the same thing, and where one source gives in
+    parts what another gives whole and they add up (Northumbria 2011: 39 = 20 + 19)."""
+    disagreements = {}
+    for figure in figures:
+        if figure.disagreement:
+            item = disagreements.setdefault(
+                figure.disagreement,
+                {
+                    "anchor": f"disagreement-{len(disagreements) + 1}",
+                    "text": figure.disagreement,
+                    "figures": [],
+                },
+            )
+            item["figures"].append(figure)
+            figure.disagreement_anchor = item["anchor"]
+    groups = defaultdict(list)
+    for figure in figures:
+        groups[_group_key(figure)].append(figure)
+    differing, reconciling = [], []
+    for found in groups.values():
+        if text := sources_differ(found):
+            differing.append({"figure": found[0], "text": text})
+            continue
+        said = statements(found)
+        if len(said) > 1 and len({s.value for s in said}) == 1 and any(s.parts for s in said):
+            reconciling.append(
+                {
+                    "figure": found[0],
+                    "text": " = ".join(
+                        f"{s.parts or ReportedFigure(value=s.value, qualifier=s.qualifier).value_display}"
+                        f" ({s.source.publisher})"
+                        for s in said
+                    ),
+                }
+            )
+    return {
+        "disagreements": list(disagreements.values()),
+        "uncertain": [f for f in figures if f.uncertain],
+        "differing": differing,
+        "reconciling": reconciling,
+    }
+
+
+def _line_disagreements(lines) -> QuerySet:
+    """Lines the sources disagree about (lazy: read only by a page that shows them)."""
+    return (
+        lines.exclude(disagreement="")
+        .select_related("foi_return__force", "foi_return__request")
+        .order_by("foi_return__request__slug", "foi_return__force__name", "id")
+    )
+
+
 # --- Studies --------------------------------------------------------------------------------
 
 
@@ -170,6 +262,7 @@ def studies_overview(*, dataset: engine.Dataset | None = None) -> list[dict]:
         best = max(by_period.values(), key=lambda group: reported_value(group).value or 0, default=None)
         published = reported_value(best) if best else None
         published_unit = best[0].unit if best else None
+        published_period = best[0].period_label if best else ""
         selection = engine.Selection(unit=foi_request.unit, values={"study": {foi_request.slug}})
         rows = dataset.rows(selection)
         held = dataset.total(rows, selection, cell="cases") if rows else None
@@ -179,10 +272,38 @@ def studies_overview(*, dataset: engine.Dataset | None = None) -> list[dict]:
                 "unit_label": Unit(foi_request.unit).label,
                 "published": published,
                 "published_unit_label": Unit(published_unit).label if published_unit else "",
+                # Said beside the number where it covers only part of the study's period (VPNOverview:
+                # 2,386 breaches in 2020, of a study of 2016 to 2021).
+                "published_period": published_period,
+                "published_part_period": bool(published_period)
+                and not covers_study_period(published_period, foi_request),
                 "held": held,
             }
         )
     return overview
+
+
+def covers_study_period(label: str, foi_request: FoiRequest) -> bool:
+    """Does a figure's period, as worded, name the study's whole period? ("FY2017/18-FY2018/19",
+    "2011-06-01 to 2015-12-31" and "2009-01 to 2013-10" do; "2020" of 2016 to 2021 does not.)"""
+
+    def plain(text: str) -> str:
+        return " ".join(text.replace("–", "-").replace(" - ", "-").split()).lower()
+
+    if plain(label) == plain(foi_request.period_label):
+        return True
+    start, end = foi_request.period_start, foi_request.period_end
+    if start is None or end is None:
+        return False
+    forms = {
+        f"{start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        f"{start:%Y-%m} to {end:%Y-%m}",
+        f"{start:%Y} to {end:%Y}",
+        f"{start:%Y}-{end:%Y}",
+    }
+    if start.year == end.year:
+        forms.add(f"{start:%Y}")
+    return plain(label) in forms
 
 
 # --- Forces ---------------------------------------------------------------------------------
@@ -256,6 +377,9 @@ def force_profile(*, force: Force) -> dict:
         "force": force,
         "views": [{"view": v, "chart": charts.study_chart(v)} for v in views],
         "returns": returns,
+        "caveats": figure_caveats(figures),
+        "line_disagreements": _line_disagreements(CaseLine.objects.public().filter(foi_return__force=force)),
+        "all_breaches": any(f.unit == Unit.ALL_DATA_BREACHES for f in figures),
         "figure_groups": _figures_by_request(figures),
         "figure_count": len(figures),
         "workforce": workforce,
@@ -292,11 +416,12 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
     by_force = defaultdict(list)
     for figure in figures:
         if figure.force_id is None:
-            national_groups[(figure.metric, figure.detail, figure.unit, figure.period_label)].append(figure)
+            key = (figure.metric, figure.detail, figure.unit, figure.period_label, figure.scope)
+            national_groups[key].append(figure)
         else:
             by_force[figure.force].append(figure)
     national = {}
-    for (metric, detail, unit, _period), found in national_groups.items():
+    for (metric, detail, unit, _period, _scope), found in national_groups.items():
         # The study's own headline numbers: its counts in its unit, and its counts of forces.
         if not detail and unit in (foi_request.unit, Unit.FORCES):
             national.setdefault(metric, reported_value(found))
@@ -308,9 +433,20 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
         "reconciliations": engine.reconciliations(dataset, study_view, foi_request),
         "national": national,
         "national_rows": [
-            {"figure": found[0], "value": reported_value(found), "figures": found}
+            {
+                "figure": found[0],
+                "value": reported_value(found),
+                "figures": found,
+                "differ": sources_differ(found),
+            }
             for found in national_groups.values()
         ],
+        "caveats": figure_caveats(figures),
+        "line_disagreements": _line_disagreements(
+            CaseLine.objects.public().filter(foi_return__request=foi_request)
+        ),
+        "all_breaches": foi_request.unit == Unit.ALL_DATA_BREACHES
+        or any(f.unit == Unit.ALL_DATA_BREACHES for f in figures),
         "force_figures": sorted(by_force.items(), key=lambda item: item[0].name),
         "all_figures": sorted(
             figures,
@@ -374,31 +510,33 @@ def methodology() -> dict:
             {"code": labels[p[dimension]], "wording": p[f"{dimension}_wording"], "lines": p["lines"]}
             for p in pairs
         ]
-    disagreeing_lines = list(
-        public.exclude(disagreement="")
-        .select_related("foi_return__force", "foi_return__request")
-        .order_by("foi_return__request__slug", "foi_return__force__name", "id")
-    )
+    disagreeing_lines = _line_disagreements(public)
+    figures = list(ReportedFigure.objects.select_related("source", "force", "request").order_by("id"))
     groups = defaultdict(list)
-    for figure in ReportedFigure.objects.select_related("source", "force", "request").order_by("id"):
-        groups[
-            (figure.request_id, figure.force_id, figure.metric, figure.detail, figure.period_label)
-        ].append(figure)
+    for figure in figures:
+        groups[_group_key(figure)].append(figure)
     disagreeing_figures = []
     for found in groups.values():
-        value = reported_value(found)
+        text = sources_differ(found)
         units = {f.unit for f in found}
-        if value is not None and value.disagreement:
-            disagreeing_figures.append({"figure": found[0], "text": value.disagreement})
+        if text:
+            disagreeing_figures.append({"figure": found[0], "text": text})
         elif len(units) > 1:
             readings = "; ".join(
                 f"{f.source.publisher}: {Unit(f.unit).label.lower()} (“{f.quote}”)" for f in found
             )
             disagreeing_figures.append({"figure": found[0], "text": f"What is counted: {readings}"})
+    caveats = figure_caveats(figures)
+    for item in caveats["disagreements"]:
+        # Where each reading is shown: the studies' pages and the forces' pages.
+        item["requests"] = list(dict.fromkeys(f.request for f in item["figures"]))
+        item["forces"] = list(dict.fromkeys(f.force for f in item["figures"] if f.force))
     return {
         "mappings": mappings,
         "disagreeing_lines": disagreeing_lines,
         "disagreeing_figures": disagreeing_figures,
+        "curated_disagreements": caveats["disagreements"],
+        "uncertain_figures": caveats["uncertain"],
         "studies": list(FoiRequest.objects.public().order_by(F("period_end").desc(nulls_last=True), "slug")),
         "units": Unit.choices,
     }

@@ -66,9 +66,9 @@ def test_admin_imports_a_reply_and_a_reviewer_publishes_it(site, page, axe):
     )
     assert errors.locator("li").all_inner_texts() == [
         "Row 5, column “outcome”: “promoted” is not a wording this import can map. Accepted: dismissed, "
-        "resigned_retired, final_written_warning, written_warning, management_action, reflective_practice, "
-        "misconduct_meeting, disciplined, no_further_action, not_stated (or their names as the admin shows them, "
-        "or a wording listed in docs/importing.md)."
+        "resigned_retired, final_written_warning, written_warning, written_or_verbal_warning, management_action, "
+        "reflective_practice, misconduct_meeting, disciplined, no_further_action, not_stated (or their names as "
+        "the admin shows them, or a wording listed in docs/importing.md)."
     ]
     assert not FoiReturn.objects.filter(request=foi_request).exists()
     assert not ImportBatch.objects.exists()

@@ -6,7 +6,7 @@ from tests.browser.conftest import assert_accessible
 def test_analyst_filters_sorts_and_opens_a_force(site, page, axe):
     page.goto(site + "/dashboard/")
     # People disciplined only: breaches and allegations are other units, never added in.
-    assert page.locator('[data-figure="cases"]').inner_text() == "at least 449"
+    assert page.locator('[data-figure="cases"]').inner_text() == "at least 488"
     page.wait_for_selector("#chart-forces svg.main-svg")
     assert_accessible(axe, page)
 

@@ -142,9 +142,9 @@ def test_wording_is_mapped_to_codes_and_kept_as_written(foi_request):
         (
             {"outcome": "sacked on the spot"},
             "Row 2, column “outcome”: “sacked on the spot” is not a wording this import can map. Accepted: "
-            "dismissed, resigned_retired, final_written_warning, written_warning, management_action, "
-            "reflective_practice, misconduct_meeting, disciplined, no_further_action, not_stated (or their names "
-            "as the admin shows them, or a wording listed in docs/importing.md).",
+            "dismissed, resigned_retired, final_written_warning, written_warning, written_or_verbal_warning, "
+            "management_action, reflective_practice, misconduct_meeting, disciplined, no_further_action, "
+            "not_stated (or their names as the admin shows them, or a wording listed in docs/importing.md).",
         ),
         (
             {"role": "sergeant major"},

@@ -34,32 +34,32 @@ def test_second_run_says_already_up_to_date(capsys):
         (
             "curation/case_lines.csv",
             "bad-line,parliament-street-2019,surrey,0,not_stated,,not_stated,,not_stated,,not_stated,,not_stated,,,,,false,stated,,,\n",
-            "case_lines.csv line 57: count must be a whole number of at least 1.",
+            "case_lines.csv line 79: count must be a whole number of at least 1.",
         ),
         (
             "curation/case_lines.csv",
             "bad-line,parliament-street-2019,surrey,1,sergeant,,not_stated,,not_stated,,not_stated,,not_stated,,,,,false,stated,,,\n",
-            "case_lines.csv line 57: 'sergeant' is not one of officer, police_staff, pcso, special_constable, not_stated.",
+            "case_lines.csv line 79: 'sergeant' is not one of officer, police_staff, pcso, special_constable, not_stated.",
         ),
         (
             "curation/case_lines.csv",
             "bad-line,parliament-street-2019,kent,1,not_stated,,not_stated,,not_stated,,not_stated,,not_stated,,,,,false,stated,,,\n",
-            "case_lines.csv line 57: no return for request 'parliament-street-2019' and force 'kent' in returns.csv.",
+            "case_lines.csv line 79: no return for request 'parliament-street-2019' and force 'kent' in returns.csv.",
         ),
         (
             "curation/returns.csv",
             "parliament-street-2019,atlantis,answered,,,,\n",
-            "returns.csv line 44: unknown force slug 'atlantis'.",
+            "returns.csv line 75: unknown force slug 'atlantis'.",
         ),
         (
             "curation/requests.csv",
             "new-study,,New,,,,,p,,,fortnightly,u,,,,\n",
-            "requests.csv line 14: 'fortnightly' is not one of calendar, financial, dates, not_stated.",
+            "requests.csv line 21: 'fortnightly' is not one of calendar, financial, dates, not_stated.",
         ),
         (
             "reference/other_police_data_misuse_foi.csv",
             "Unknown study,Kent Police,kent,2020,cases_total,1,,q,https://example.org/x,\n",
-            "other_police_data_misuse_foi.csv line 89: dataset 'Unknown study' has no request in requests.csv.",
+            "other_police_data_misuse_foi.csv line 89: dataset 'Unknown study' has no request in requests.csv or datasets.csv.",
         ),
     ],
 )

@@ -36,10 +36,14 @@ def test_workforce_cells_marked_not_available_stay_empty_not_zero():
 
 def test_every_in_scope_row_of_the_published_files_is_a_reported_figure():
     rows = 0
-    for name in ("foi_2019_parliament_street.csv", "other_police_data_misuse_foi.csv"):
+    for name in (
+        "foi_2019_parliament_street.csv",
+        "other_police_data_misuse_foi.csv",
+        "additional_foi_figures.csv",
+    ):
         with (FIXTURES_DIR / "reference" / name).open(newline="") as handle:
             rows += sum(1 for row in csv.DictReader(handle) if row.get("force_slug") != "hmrc")
-    assert rows == 168
+    assert rows == 168 + 104
     assert ReportedFigure.objects.count() == rows
     assert not ReportedFigure.objects.filter(scope__icontains="HM Revenue").exists()
 
@@ -130,8 +134,13 @@ def test_cleveland_11288_is_its_own_request():
     "slug, in_lines, national",
     [
         ("bbw-2016-safe-in-police-hands", 2315, {"breaches_total": 2315}),
-        ("bbw-2011-police-databases", 0, {"forces_responded": 36}),
-        ("pa-2014-data-breaches", 0, {"breaches_total": 2031, "dismissed": 113, "resigned": 186}),
+        # Northumbria's 20 officers + 19 civilian staff disciplined (The Northern Echo).
+        ("bbw-2011-police-databases", 39, {"forces_responded": 36}),
+        (
+            "pa-2014-data-breaches",
+            0,
+            {"breaches_total": 2031, "dismissed": 113, "resigned": 186, "forces_responded": 35},
+        ),
         ("huntsman-2017", 0, {"cases_investigated": 779}),
         ("telegraph-merseyside-2011", 198, {}),
         ("lancashire-bbw", 84, {}),
@@ -140,6 +149,13 @@ def test_cleveland_11288_is_its_own_request():
         ("northumbria-183-20", 3, {}),
         ("dorset-2022-130", 18, {}),
         ("cleveland-11288-2019", 4, {}),
+        ("west-midlands-2014-staff-investigated", 30, {}),
+        ("psni-2016-computer-misuse", 67, {}),
+        ("psni-foi-2024-03673", 0, {}),
+        ("south-wales-715-25", 0, {}),
+        ("vpnoverview-2021", 0, {"data_breaches_all_types": 2386}),
+        ("data-breach-claims-2025", 0, {}),
+        ("west-midlands-2017-data-breaches", 0, {}),
     ],
 )
 def test_every_study_loads_its_figures(slug, in_lines, national):
@@ -167,7 +183,7 @@ def test_bbw_2011_refusals_and_non_replies_are_returns():
 
 def test_every_line_and_figure_cites_a_source():
     assert not CaseLine.objects.filter(sources__isnull=True).exists()
-    assert Source.objects.count() == 28
+    assert Source.objects.count() == 49
 
 
 def test_loading_twice_changes_nothing():
@@ -181,4 +197,5 @@ def test_loading_twice_changes_nothing():
     report = reference_data_load(fixtures_dir=FIXTURES_DIR)
     assert not report.changed
     assert snapshot() == before
-    assert "case lines: 55 unchanged" in report.lines()
+    assert "case lines: 77 unchanged" in report.lines()
+    assert "reported figures: 272 unchanged, 10 skipped" in report.lines()

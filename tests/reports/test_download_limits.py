@@ -8,12 +8,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_xlsx_past_the_cap_is_refused_with_a_link_to_the_csv(client, settings):
-    settings.EXPORT_XLSX_MAX_ROWS = 5  # people disciplined with outcome not stated: 7 lines
-    response = client.get("/cases.xlsx?outcome=not_stated")
+    settings.EXPORT_XLSX_MAX_ROWS = 10
+    # Parliament Street's 19 lines: more than the cap of 10.
+    response = client.get("/cases.xlsx?study=parliament-street-2019")
     assert response.status_code == 413
     page = response.content.decode()
-    assert "an XLSX download holds at most 5. Download the CSV, which has every line" in page
-    assert 'href="/cases.csv?outcome=not_stated"' in page
+    assert "This view has 19 case lines; an XLSX download holds at most 10." in page
+    assert "Download the CSV, which has every line" in page
+    assert 'href="/cases.csv?study=parliament-street-2019"' in page
     assert client.get("/cases.xlsx?force=cumbria").status_code == 200
 
 

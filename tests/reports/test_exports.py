@@ -342,7 +342,7 @@ def test_lists_export(client):
     forces = rows(client.get("/forces.csv"))
     assert len(forces) == 49
     requests = json.loads(body(client.get("/requests.json")))
-    assert len(requests["rows"]) == 12
+    assert len(requests["rows"]) == 19
     assert {r["request"]: r["national_total_as_published"] for r in requests["rows"]}[
         "pa-2014-data-breaches"
     ] == "2,031"

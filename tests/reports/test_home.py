@@ -143,7 +143,7 @@ def test_every_study_is_listed_with_its_published_total(page):
     studies = {
         key: text(body) for key, body in re.findall(r'<tr data-request="([^"]+)">(.*?)</tr>', page, re.S)
     }
-    assert len(studies) == 12
+    assert len(studies) == 19
     # Each in its own unit, beside the lines held.
     assert (
         "Data-breach cases (“data breaches”) 2,315 data-breach cases 2,315"
@@ -159,6 +159,11 @@ def test_every_study_is_listed_with_its_published_total(page):
     assert "at least 198" in studies["telegraph-merseyside-2011"]
     # No national total published: said so, never 0.
     assert "no national total published 3" in studies["northumbria-183-20"]
+    # A published total of only part of the study's period says which part; all breaches, not misuse.
+    assert (
+        "2,386 all recorded data breaches (accidents included) in 2020 not held as lines (published figures only)"
+        in studies["vpnoverview-2021"]
+    )
 
 
 def test_home_page_query_count_does_not_grow_with_data(client, django_assert_max_num_queries):
