@@ -442,7 +442,6 @@ class Dataset:
         )
         self.unstated = {name: per_return.groupby("foi_return_id")[name].sum().to_dict() for name in CODED}
         self.study_unstated = {name: per_return.groupby("request_id")[name].sum().to_dict() for name in CODED}
-        self.in_frame = list(self.records)
         self._by_study = {}
         self.units_of = {r.id: r.request.unit for r in self.returns.values()}
         self.places = {
@@ -709,7 +708,7 @@ class Dataset:
         split = self._split_returns(selection)
         coded = selection.coded_in_use()
         unseen = []
-        for return_id in self.in_frame:
+        for return_id in self.records:
             foi_return = self.returns[return_id]
             if return_id in present:
                 continue
@@ -732,14 +731,15 @@ class Dataset:
         return unseen
 
     def _whole_study_in_period(self, request_id: int) -> bool:
-        """Does the period filter keep every line of the study?"""
-        held = sum(r.lines_total for r in self.returns.values() if r.request_id == request_id)
-        in_period = sum(
-            counts.total()
-            for rid, counts in self.records.items()
-            if self.returns[rid].request_id == request_id
-        )
-        return held == in_period
+        """Does the period filter keep every line of the study? (Counted once per dataset.)"""
+        if not hasattr(self, "_whole_in_period"):
+            held, in_period = defaultdict(int), defaultdict(int)
+            for r in self.returns.values():
+                held[r.request_id] += r.lines_total
+            for rid, counts in self.records.items():
+                in_period[self.returns[rid].request_id] += counts.total()
+            self._whole_in_period = {rid: held[rid] == in_period[rid] for rid in held}
+        return self._whole_in_period.get(request_id, False)
 
     def _study_lines(self, request_id: int, dimension: str, code: str) -> int:
         """The study's cases (under the period and search) with this value of one field."""
@@ -762,16 +762,13 @@ class Dataset:
         complete = not any(
             self._study_lines(request_id, name, NOT_STATED) for name in selection.coded_in_use()
         )
-        if isinstance(cell, tuple):
+        if isinstance(
+            cell, tuple
+        ):  # (dimension, code) of a field other than outcome or role: see _normal_cell
             dimension, code = cell
-            if dimension == "outcome":
-                cell = code
-            elif dimension == "role" and code in ROLE_CELLS:
-                cell = ROLE_CELLS[code]
-            else:
-                value = counts.of(dimension, code)
-                unstated = counts.of(dimension, NOT_STATED)
-                return Figure.of(value, complete=complete and (code == NOT_STATED or unstated == 0))
+            value = counts.of(dimension, code)
+            unstated = counts.of(dimension, NOT_STATED)
+            return Figure.of(value, complete=complete and (code == NOT_STATED or unstated == 0))
         if cell == "cases":
             return Figure.of(counts.total(), complete=complete)
         if cell in ("officers", "staff"):
