@@ -7,10 +7,12 @@ FoiRequest.counting_unit), never a placeholder.
 """
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q, Sum
+from django.db.models import Case, F, Q, Sum, Value, When
 from simple_history.models import HistoricalRecords
 
 from forces.models import AuditedChange, Force
@@ -504,8 +506,27 @@ class CaseLine(models.Model):
         help_text="The spreadsheet import that created this line, if any.",
     )
 
+    # What `q=` searches, stored and indexed (GIN): the wordings, and the summary only where it
+    # may be published, so a search never reveals that a private summary holds a word.
+    search_vector = models.GeneratedField(
+        expression=SearchVector(
+            "offence_wording",
+            "outcome_wording",
+            "system_wording",
+            "role_wording",
+            Case(
+                When(summary_publishable=True, then="summary"),
+                default=Value(""),
+                output_field=models.TextField(),
+            ),
+            config="english",
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
     objects = CaseLineQuerySet.as_manager()
-    history = history(m2m_fields=[sources])
+    history = history(m2m_fields=[sources], excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["foi_return", "id"]
@@ -535,6 +556,9 @@ class CaseLine(models.Model):
         indexes = [
             models.Index(fields=["outcome"]),
             models.Index(fields=["offence"]),
+            GinIndex(fields=["search_vector"], name="caseline_search"),
+            # The few lines the sources disagree about (the methodology and force pages list them).
+            models.Index(fields=["id"], condition=~Q(disagreement=""), name="caseline_disagreeing"),
         ]
 
     def __str__(self) -> str:
@@ -545,6 +569,77 @@ class CaseLine(models.Model):
             raise ValidationError(
                 {"period_end": "The period must end on or after its start: check the two dates."}
             )
+
+
+# --- Rollups of the case lines, kept by the database ------------------------------------------
+#
+# PostgreSQL triggers on cases_caseline (migration 0007) keep both tables exact in the same
+# transaction as every insert, update, delete or COPY of lines, whatever writes them (admin,
+# import, a shell, a rollback undoes both). They hold every line, public or not: a return's
+# approval or withdrawal changes which rows the engine reads, not the rows. Never written here.
+
+
+class CaseLineRollup(models.Model):
+    """The case lines summed by return and every coded field: what the figures engine reads.
+
+    The year columns are the line's own period, where it has one (else null: the line takes its
+    request's period, joined when read), so the period filters stay exact."""
+
+    foi_return = models.ForeignKey(
+        FoiReturn, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    role = models.CharField(max_length=20)
+    offence = models.CharField(max_length=30)
+    system = models.CharField(max_length=20)
+    outcome = models.CharField(max_length=30)
+    criminal_outcome = models.CharField(max_length=30)
+    start_year = models.SmallIntegerField(null=True)
+    end_year = models.SmallIntegerField(null=True)
+    cases = models.BigIntegerField()
+    lines = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "foi_return",
+                    "role",
+                    "offence",
+                    "system",
+                    "outcome",
+                    "criminal_outcome",
+                    "start_year",
+                    "end_year",
+                ],
+                name="caselinerollup_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cases} in {self.lines} lines of return {self.foi_return_id}"
+
+
+class CaseLineWording(models.Model):
+    """How many lines of a return use each wording of a coded field (the methodology page)."""
+
+    foi_return = models.ForeignKey(
+        FoiReturn, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    dimension = models.CharField(max_length=20)
+    code = models.CharField(max_length=30)
+    wording = models.CharField(max_length=500)
+    lines = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["foi_return", "dimension", "code", "wording"], name="caselinewording_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} “{self.wording}” in {self.lines} lines"
 
 
 class ReportedFigureQuerySet(models.QuerySet):

@@ -4,10 +4,13 @@ Every headline, table cell, breakdown, facet count, chart bar and download row i
 here, so a figure reads the same everywhere: a value, "at least N", or "—".
 
 How it works
-- One grouped read of the public lines (filtered in SQL only by the text search and the period,
-  which are not facets): return × role × offence × system × outcome × criminal outcome ->
-  cases. pandas holds it; every other filter is a column test on it, so the facets (each
-  counted under all the *other* filters) cost no further query.
+- One grouped read (filtered in SQL only by the text search and the period, which are not
+  facets): return × role × offence × system × outcome × criminal outcome -> cases. It reads
+  the rollup the database keeps of the lines (`cases.models.CaseLineRollup`, exact in every
+  write's own transaction), so its cost does not grow with the lines; only a text search reads
+  the lines themselves, through their stored, indexed `search_vector`. pandas holds it; every
+  other filter is a column test on it, so the facets (each counted under all the *other*
+  filters) cost no further query.
 - The return metadata (request, its counting unit, force, sources, the lines it holds in all),
   the published totals and the workforce come in a fixed number of small queries.
 - A view is always of one counting unit: people disciplined, breaches, allegations … are
@@ -38,10 +41,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
-from django.db.models import Count, Prefetch, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce, ExtractYear
 
 from cases.models import (
+    CaseLineRollup,
     CriminalOutcome,
     FoiRequest,
     FoiReturn,
@@ -384,20 +388,55 @@ class Selection:
         return self.search or any(name in CODED for name in self.values)
 
 
-class Dataset:
-    """The aggregate of the lines a set of filters reaches, and what every view needs beside it."""
+def rollup_records(*, year_from: int | None = None, year_to: int | None = None):
+    """The aggregate records of the public lines, read from the rollup (no line is read).
 
-    def __init__(self, *, lines, forces_only=None):
-        grouped = (
-            lines.order_by().values("foi_return_id", *CODED).annotate(cases=Sum("count"), lines=Count("id"))
+    A line's period is its own where the source dates it (the rollup keeps its years), else its
+    request's: the same rule as the case-line filters (`CaseLineFilter._period`)."""
+    rows = CaseLineRollup.objects.filter(foi_return__in=FoiReturn.objects.public())
+    if year_from is not None or year_to is not None:
+        rows = rows.annotate(
+            first_year=Coalesce("start_year", ExtractYear("foi_return__request__period_start")),
+            last_year=Coalesce("end_year", ExtractYear("foi_return__request__period_end")),
         )
+        if year_from is not None:
+            rows = rows.filter(last_year__gte=int(year_from))
+        if year_to is not None:
+            rows = rows.filter(first_year__lte=int(year_to))
+    return (
+        rows.order_by()
+        .values("foi_return_id", *CODED)
+        .annotate(cases=Cast(Sum("cases"), BigIntegerField()), lines=Cast(Sum("lines"), BigIntegerField()))
+    )
+
+
+def line_records(lines):
+    """The aggregate records of a set of lines, read from the lines (a text search needs them)."""
+    return lines.order_by().values("foi_return_id", *CODED).annotate(cases=Sum("count"), lines=Count("id"))
+
+
+def with_lines_total(returns):
+    """Returns that hold lines, each with the people (or other units) its lines add up to, from the
+    rollup."""
+    held = CaseLineRollup.objects.filter(foi_return=OuterRef("pk"))
+    total = held.order_by().values("foi_return").annotate(total=Sum("cases")).values("total")
+    return returns.filter(Exists(held)).annotate(
+        lines_total=Coalesce(Cast(Subquery(total), BigIntegerField()), 0)
+    )
+
+
+class Dataset:
+    """The aggregate of the lines a set of filters reaches, and what every view needs beside it.
+
+    `records`: the aggregate (`rollup_records` or `line_records`); by default every public line."""
+
+    def __init__(self, *, records=None, forces_only=None):
+        grouped = rollup_records() if records is None else records
         frame = pd.DataFrame.from_records(list(grouped), columns=["foi_return_id", *CODED, "cases", "lines"])
-        returns_query = (
+        returns_query = with_lines_total(
             FoiReturn.objects.public()
-            .filter(lines__isnull=False)
             .select_related("force", "request")
             .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("publisher", "url")))
-            .annotate(lines_total=Coalesce(Sum("lines__count"), 0))
         )
         if forces_only is not None:
             returns_query = returns_query.filter(Q(force__in=forces_only) | Q(force__isnull=True))
@@ -1191,11 +1230,7 @@ def _lines_of(row: Row, cell: str) -> int:
 def return_completeness() -> dict[int, tuple[bool, int, str]]:
     """Each public return: (its lines are all of its total?, lines total, the known total)."""
     returns = {
-        r.id: r
-        for r in FoiReturn.objects.public()
-        .filter(lines__isnull=False)
-        .select_related("request", "force")
-        .annotate(lines_total=Coalesce(Sum("lines__count"), 0))
+        r.id: r for r in with_lines_total(FoiReturn.objects.public().select_related("request", "force"))
     }
     figures = _totals_figures()
     known = {rid: return_known_total(r, figures) for rid, r in returns.items()}

@@ -7,8 +7,8 @@ accepts; nothing is ever silently ignored.
 
 import django_filters as df
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Case, DateField, Q, TextField, Value, When
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import DateField, Q
 from django.db.models.functions import Coalesce
 
 from cases.models import (
@@ -166,22 +166,9 @@ class CaseLineFilter(df.FilterSet):
     def filter_search(self, queryset, name, value):
         if not value.strip():
             return queryset
-        # Summaries are searched only where marked publishable: the search must not reveal
-        # that a private summary contains a word.
-        publishable_summary = Case(
-            When(summary_publishable=True, then="summary"), default=Value(""), output_field=TextField()
-        )
-        vector = SearchVector(
-            "offence_wording",
-            "outcome_wording",
-            "system_wording",
-            "role_wording",
-            publishable_summary,
-            config="english",
-        )
-        return queryset.annotate(search=vector).filter(
-            search=SearchQuery(value, search_type="websearch", config="english")
-        )
+        # The stored, GIN-indexed vector of the wordings and the publishable summaries
+        # (`CaseLine.search_vector`): a private summary is never searched.
+        return queryset.filter(search_vector=SearchQuery(value, search_type="websearch", config="english"))
 
 
 CODED_FILTERS = {

@@ -8,10 +8,10 @@ answers, published figures, workforce).
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet, Sum
 from django.http import QueryDict
 
-from cases.models import CaseLine, FoiRequest, FoiReturn, ReportedFigure, Source, Unit
+from cases.models import CaseLine, CaseLineWording, FoiRequest, FoiReturn, ReportedFigure, Source, Unit
 from cases.selectors import reported_value, statements
 from forces.models import Force, WorkforceSnapshot
 from reports import charts, engine
@@ -93,14 +93,17 @@ def dataset_of(filterset: CaseLineFilter, *, forces_only=None) -> engine.Dataset
     Where the request fixes no counting unit, the aggregate chooses it (`choose_unit`), so the
     filterset's downloads and the page count the same unit."""
     cleaned = filterset.form.cleaned_data
-    lines = CaseLine.objects.public()
     if (cleaned.get("q") or "").strip():
-        lines = filterset.filter_search(lines, "q", cleaned["q"])
-    if cleaned.get("year_from") is not None:
-        lines = filterset.filter_year_from(lines, "year_from", cleaned["year_from"])
-    if cleaned.get("year_to") is not None:
-        lines = filterset.filter_year_to(lines, "year_to", cleaned["year_to"])
-    dataset = engine.Dataset(lines=lines, forces_only=forces_only)
+        # Only a text search reads the lines themselves (through their indexed search vector).
+        lines = filterset.filter_search(CaseLine.objects.public(), "q", cleaned["q"])
+        if cleaned.get("year_from") is not None:
+            lines = filterset.filter_year_from(lines, "year_from", cleaned["year_from"])
+        if cleaned.get("year_to") is not None:
+            lines = filterset.filter_year_to(lines, "year_to", cleaned["year_to"])
+        records = engine.line_records(lines)
+    else:
+        records = engine.rollup_records(year_from=cleaned.get("year_from"), year_to=cleaned.get("year_to"))
+    dataset = engine.Dataset(records=records, forces_only=forces_only)
     filterset.choose_unit(dataset.units(selection_of(filterset, unit=None)))
     return dataset
 
@@ -247,7 +250,7 @@ def studies_overview(*, dataset: engine.Dataset | None = None) -> list[dict]:
         .order_by(F("period_end").desc(nulls_last=True), "slug")
     )
     if dataset is None:
-        dataset = engine.Dataset(lines=CaseLine.objects.public())
+        dataset = engine.Dataset()
     national = defaultdict(list)
     for figure in dataset.figures:
         if figure.force_id is None and figure.metric in ReportedFigure.TOTAL_METRICS:
@@ -496,20 +499,20 @@ def methodology() -> dict:
     not a count of people, so studies counting different units are never added.
     """
     public = CaseLine.objects.public()
-    mappings = {}
-    for dimension in ("offence", "system", "outcome", "role"):
-        labels = dict(CaseLine._meta.get_field(dimension).choices)
-        pairs = (
-            public.exclude(**{f"{dimension}_wording": ""})
-            .order_by()
-            .values(dimension, f"{dimension}_wording")
-            .annotate(lines=Count("id"))
-            .order_by(dimension, f"{dimension}_wording")
+    dimensions = ("offence", "system", "outcome", "role")
+    mappings = {dimension: [] for dimension in dimensions}
+    # From the wording rollup the database keeps (one query, whatever the number of lines).
+    pairs = (
+        CaseLineWording.objects.filter(foi_return__in=FoiReturn.objects.public())
+        .values("dimension", "code", "wording")
+        .annotate(lines=Sum("lines"))
+        .order_by("dimension", "code", "wording")
+    )
+    labels = {dimension: dict(CaseLine._meta.get_field(dimension).choices) for dimension in dimensions}
+    for p in pairs:
+        mappings[p["dimension"]].append(
+            {"code": labels[p["dimension"]][p["code"]], "wording": p["wording"], "lines": p["lines"]}
         )
-        mappings[dimension] = [
-            {"code": labels[p[dimension]], "wording": p[f"{dimension}_wording"], "lines": p["lines"]}
-            for p in pairs
-        ]
     disagreeing_lines = _line_disagreements(public)
     figures = list(ReportedFigure.objects.select_related("source", "force", "request").order_by("id"))
     groups = defaultdict(list)
