@@ -89,7 +89,8 @@ def _public_after(instance: models.Model) -> bool:
 
 
 def _editable_fields(model) -> list:
-    return [f for f in model._meta.concrete_fields if f.name not in SYSTEM_FIELDS]
+    # Generated columns (the search vector) are the database's, never an editor's change.
+    return [f for f in model._meta.concrete_fields if f.name not in SYSTEM_FIELDS and not f.generated]
 
 
 def _m2m_fields(model) -> list:

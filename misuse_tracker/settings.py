@@ -258,6 +258,22 @@ LOGGING = {
     },
 }
 
+# Public pages are cached whole, keyed by the dataset version (reports/page_cache.py): in memory
+# per process (at most PAGE_CACHE_ENTRIES pages), or, with PAGE_CACHE_DIR, in files shared by
+# every process on the machine. Nothing is ever stale: a write changes the version, and the key.
+PAGE_CACHE_ENTRIES = env_int("PAGE_CACHE_ENTRIES", 500)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache"
+        if os.environ.get("PAGE_CACHE_DIR")
+        else "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": os.environ.get("PAGE_CACHE_DIR", "pages"),
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": PAGE_CACHE_ENTRIES},
+    },
+}
+
 # The export log keeps what was downloaded, never who: pruned after this many days
 # (python manage.py prune_export_log, run daily).
 EXPORT_LOG_RETENTION_DAYS = env_int("EXPORT_LOG_RETENTION_DAYS", 400)

@@ -159,37 +159,51 @@ class Counts:
     return that match a view. Plain tuples: a view sums a few of them many ways, where a
     DataFrame operation per sum would cost more than the sum."""
 
-    __slots__ = ("records",)
+    __slots__ = ("records", "_sums")
 
     def __init__(self, records):
         self.records = records
+        self._sums = {}  # dimensions -> cases by value: each computed once, the records never change
 
     def __bool__(self) -> bool:
         return bool(self.records)
 
     def total(self) -> int:
-        return sum(r[CASES] for r in self.records)
+        if "total" not in self._sums:
+            self._sums["total"] = sum(r[CASES] for r in self.records)
+        return self._sums["total"]
 
     def of(self, dimension: str, code) -> int:
-        i = DIMENSION[dimension]
-        return sum(r[CASES] for r in self.records if r[i] == code)
+        return self.by(dimension).get(code, 0)
 
     def of_any(self, dimension: str, codes) -> int:
-        i = DIMENSION[dimension]
-        return sum(r[CASES] for r in self.records if r[i] in codes)
+        found = self.by(dimension)
+        return sum(found.get(code, 0) for code in codes)
 
     def by(self, *dimensions: str) -> dict:
         """Cases by value of one dimension (or by a tuple of values of several)."""
-        idx = [DIMENSION[d] for d in dimensions]
-        found = defaultdict(int)
-        for r in self.records:
-            key = r[idx[0]] if len(idx) == 1 else tuple(r[i] for i in idx)
-            found[key] += r[CASES]
-        return found
+        if dimensions not in self._sums:
+            idx = [DIMENSION[d] for d in dimensions]
+            found = defaultdict(int)
+            for r in self.records:
+                key = r[idx[0]] if len(idx) == 1 else tuple(r[i] for i in idx)
+                found[key] += r[CASES]
+            self._sums[dimensions] = dict(found)
+        return self._sums[dimensions]
 
     def values(self, dimension: str) -> list:
-        i = DIMENSION[dimension]
-        return list(dict.fromkeys(r[i] for r in self.records))
+        return list(self.by(dimension))
+
+    def partition(self, dimension: str) -> dict:
+        """The records split by value of one dimension: value -> Counts (each option of a facet)."""
+        key = ("partition", dimension)
+        if key not in self._sums:
+            i = DIMENSION[dimension]
+            parts = defaultdict(list)
+            for r in self.records:
+                parts[r[i]].append(r)
+            self._sums[key] = {value: Counts(records) for value, records in parts.items()}
+        return self._sums[key]
 
     @classmethod
     def joined(cls, parts) -> Counts:
@@ -522,6 +536,9 @@ class Dataset:
                         ]
                     )
                 continue
+            if not tests:
+                found[return_id] = counts  # nothing to test line by line: the return's own records
+                continue
             records = [r for r in counts.records if all(r[i] in accepted for i, accepted, _ in tests)]
             if records:
                 found[return_id] = Counts(records)
@@ -548,8 +565,10 @@ class Dataset:
 
     # -- rows --
 
-    def rows(self, selection: Selection) -> list[Row]:
-        matched = self.matching(selection)
+    def rows(self, selection: Selection, *, matched: dict[int, Counts] | None = None) -> list[Row]:
+        """The rows of a selection (`matched`: its `matching`, where the caller has it already)."""
+        if matched is None:
+            matched = self.matching(selection)
         if not matched:
             return []
         role_split = self._role_split_rows(selection, matched)
@@ -1138,6 +1157,11 @@ def facets(dataset: Dataset, selection: Selection) -> dict[str, list[Option]]:
             values = list(dict.fromkeys(v for counts in matched.values() for v in counts.values(name)))
         if name == "role" and any(return_id in dataset.role_splitting for return_id in matched):
             values += [code for code in (Role.OFFICER, Role.STAFF) if code not in values]
+        # A coded option's records are the other filters' records with that value: split them
+        # once, not once per option (not for roles, which some returns give only as totals).
+        partitions = None
+        if name in CODED and name != "role" and dataset._split_returns(others) is None:
+            partitions = {return_id: counts.partition(name) for return_id, counts in matched.items()}
         for value in values:
             if name in RETURN_LEVEL and value == "":
                 label = "Not stated"
@@ -1145,7 +1169,13 @@ def facets(dataset: Dataset, selection: Selection) -> dict[str, list[Option]]:
                 label = labels[name].get(value, value)
             chosen_values = {**others.values, name: {value}}
             chosen = Selection(others.unit, chosen_values, others.search, others.dated)
-            rows = dataset.rows(chosen)
+            if partitions is None:
+                rows = dataset.rows(chosen)
+            else:
+                rows = dataset.rows(
+                    chosen,
+                    matched={rid: parts[value] for rid, parts in partitions.items() if value in parts},
+                )
             if not rows:
                 continue
             options.append(Option(value, label, dataset.total(rows, chosen, cell="cases"), value in accepted))

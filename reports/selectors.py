@@ -5,7 +5,9 @@ hands the engine its inputs and gathers what the page shows beside the numbers (
 answers, published figures, workforce).
 """
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Prefetch, QuerySet, Sum
@@ -93,18 +95,61 @@ def dataset_of(filterset: CaseLineFilter, *, forces_only=None) -> engine.Dataset
     Where the request fixes no counting unit, the aggregate chooses it (`choose_unit`), so the
     filterset's downloads and the page count the same unit."""
     cleaned = filterset.form.cleaned_data
-    if (cleaned.get("q") or "").strip():
+    dataset = aggregate(
+        q=(cleaned.get("q") or "").strip(),
+        year_from=cleaned.get("year_from"),
+        year_to=cleaned.get("year_to"),
+        forces_only=forces_only,
+        filterset=filterset,
+    )
+    filterset.choose_unit(dataset.units(selection_of(filterset, unit=None)))
+    return dataset
+
+
+# The aggregates last computed, per process, keyed by the dataset version: a page of another
+# filter under the same search and period reuses one (and the sums it has already made). A write
+# changes the version, so an aggregate is never used after the data it was made from changed.
+DATASETS_KEPT = 4
+_datasets: OrderedDict = OrderedDict()
+_datasets_lock = threading.Lock()
+
+
+# The dataset version the page being computed was read at (set by reports/page_cache.py), so a
+# page reads it once, not once per aggregate.
+page_version: ContextVar[str | None] = ContextVar("page_version", default=None)
+
+
+def aggregate(
+    *, q: str = "", year_from=None, year_to=None, forces_only=None, filterset=None
+) -> engine.Dataset:
+    """The engine's dataset for a search and period (None: all lines), reused while the data holds."""
+    key = (
+        page_version.get() or dataset_version(),
+        q,
+        year_from,
+        year_to,
+        None if forces_only is None else tuple(sorted(f.pk for f in forces_only)),
+    )
+    with _datasets_lock:
+        if key in _datasets:
+            _datasets.move_to_end(key)
+            return _datasets[key]
+    if q:
         # Only a text search reads the lines themselves (through their indexed search vector).
-        lines = filterset.filter_search(CaseLine.objects.public(), "q", cleaned["q"])
-        if cleaned.get("year_from") is not None:
-            lines = filterset.filter_year_from(lines, "year_from", cleaned["year_from"])
-        if cleaned.get("year_to") is not None:
-            lines = filterset.filter_year_to(lines, "year_to", cleaned["year_to"])
+        filterset = filterset or CaseLineFilter(queryset=CaseLine.objects.none())
+        lines = filterset.filter_search(CaseLine.objects.public(), "q", q)
+        if year_from is not None:
+            lines = filterset.filter_year_from(lines, "year_from", year_from)
+        if year_to is not None:
+            lines = filterset.filter_year_to(lines, "year_to", year_to)
         records = engine.line_records(lines)
     else:
-        records = engine.rollup_records(year_from=cleaned.get("year_from"), year_to=cleaned.get("year_to"))
+        records = engine.rollup_records(year_from=year_from, year_to=year_to)
     dataset = engine.Dataset(records=records, forces_only=forces_only)
-    filterset.choose_unit(dataset.units(selection_of(filterset, unit=None)))
+    with _datasets_lock:
+        _datasets[key] = dataset
+        while len(_datasets) > DATASETS_KEPT:
+            _datasets.popitem(last=False)
     return dataset
 
 
@@ -250,7 +295,7 @@ def studies_overview(*, dataset: engine.Dataset | None = None) -> list[dict]:
         .order_by(F("period_end").desc(nulls_last=True), "slug")
     )
     if dataset is None:
-        dataset = engine.Dataset()
+        dataset = aggregate()
     national = defaultdict(list)
     for figure in dataset.figures:
         if figure.force_id is None and figure.metric in ReportedFigure.TOTAL_METRICS:
@@ -553,16 +598,25 @@ VERSIONED_MODELS = (Force, WorkforceSnapshot, Source, FoiRequest, FoiReturn, Cas
 def dataset_version() -> str:
     """A version that changes whenever the data changes: every create, update or delete leaves a
     history row, so the newest history ids and date identify the data's state (one query)."""
-    from django.db import connection
+    from django.db import connections, router
 
+    # Read where the pages read (a replica, if one is configured), so a page and its version agree.
+    connection = connections[router.db_for_read(CaseLine)]
     union = " UNION ALL ".join(
         f"SELECT max(history_id) AS id, max(history_date) AS at FROM {model.history.model._meta.db_table}"
         for model in VERSIONED_MODELS
     )
+    # Writes of lines that leave no history row (a COPY, a bulk update) still change the version:
+    # the rollup triggers stamp every one with a new number from a sequence (cases/0007).
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT coalesce(sum(id), 0), max(at) FROM ({union}) AS latest")
-        total, latest = cursor.fetchone()
-    return f"{latest:%Y%m%d}.{total}" if latest else "empty"
+        cursor.execute(
+            "SELECT coalesce(sum(id), 0), max(at), (SELECT stamp FROM cases_linewrites) "
+            f"FROM ({union}) AS latest"
+        )
+        total, latest, stamp = cursor.fetchone()
+    if not latest:
+        return "empty"
+    return f"{latest:%Y%m%d}.{total}" + (f".{stamp}" if stamp else "")
 
 
 def case_line_page(lines: QuerySet) -> QuerySet:

@@ -19,6 +19,7 @@ from cases.models import FoiRequest
 from forces.models import Force
 from reports import charts, engine, exports, selectors
 from reports.models import ExportLog
+from reports.page_cache import by_dataset_version
 from reports.selectors import BadFilter
 
 HEADLINE_REQUEST = "parliament-street-2019"
@@ -28,6 +29,7 @@ def _bad_filter(request, error: BadFilter):
     return render(request, "reports/bad_filter.html", {"messages": error.messages}, status=400)
 
 
+@by_dataset_version
 def home(request):
     foi_request = get_object_or_404(
         FoiRequest.objects.public().prefetch_related("sources"), slug=HEADLINE_REQUEST
@@ -37,6 +39,7 @@ def home(request):
     return render(request, "reports/home.html", context)
 
 
+@by_dataset_version
 def dashboard(request):
     try:
         found = selectors.analysis(params=request.GET, sort=request.GET.get("sort", "-cases"))
@@ -81,28 +84,34 @@ def _facet_labels(filterset) -> list[tuple[str, str]]:
     return [(name, filterset.filters[name].label) for name in engine.FACETS]
 
 
+@by_dataset_version
 def force_list(request):
     return render(request, "reports/force_list.html", {"forces": selectors.force_list()})
 
 
+@by_dataset_version
 def force_detail(request, slug):
     force = get_object_or_404(Force, slug=slug)
     return render(request, "reports/force_detail.html", selectors.force_profile(force=force))
 
 
+@by_dataset_version
 def request_list(request):
     return render(request, "reports/request_list.html", {"studies": selectors.studies_overview()})
 
 
+@by_dataset_version
 def request_detail(request, slug):
     foi_request = get_object_or_404(FoiRequest.objects.public().prefetch_related("sources"), slug=slug)
     return render(request, "reports/request_detail.html", selectors.request_profile(foi_request=foi_request))
 
 
+@by_dataset_version
 def methodology(request):
     return render(request, "reports/methodology.html", selectors.methodology())
 
 
+@by_dataset_version
 def figures(request):
     try:
         found, filterset = selectors.published_figures(params=request.GET)
@@ -153,6 +162,7 @@ PERMALINK_PAGES = {
 }
 
 
+@by_dataset_version
 def case_lines(request):
     try:
         found = selectors.analysis(params=request.GET)

@@ -32,3 +32,14 @@ def _plain_static_storage(settings):
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         reference_data_load(fixtures_dir=FIXTURES_DIR)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Each test starts with no cached page or aggregate (both live as long as the process)."""
+    from django.core.cache import caches
+
+    from reports import selectors
+
+    caches["pages"].clear()
+    selectors._datasets.clear()

@@ -151,7 +151,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
         try:
             urllib.request.urlopen(_request(base + "/healthz"), timeout=2)
             break
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or accepted but not answered yet (workers still booting)
             time.sleep(0.2)
     try:
         yield base, relay

@@ -25,9 +25,19 @@ WORDINGS = "\n    UNION ALL\n".join(
     for dimension in ("offence", "system", "outcome", "role")
 )
 
+# Every write of lines, even one that leaves no history row (a COPY, a bulk update), stamps
+# cases_linewrites with a new number: part of the dataset version that keys the page cache. A
+# sequence never hands out a number twice, so a rolled-back write's number is never reused.
+STAMP = "UPDATE cases_linewrites SET stamp = nextval('cases_linewrites_stamp');"
+
 FORWARD = f"""
+CREATE SEQUENCE cases_linewrites_stamp;
+CREATE TABLE cases_linewrites (one boolean PRIMARY KEY DEFAULT true CHECK (one), stamp bigint NOT NULL);
+INSERT INTO cases_linewrites (stamp) VALUES (0);
+
 CREATE FUNCTION cases_rollup_add_lines() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    {STAMP}
     INSERT INTO cases_caselinerollup AS r ({KEY}, cases, lines)
     {GROUPED.format(lines="new_lines")}
     ON CONFLICT ON CONSTRAINT caselinerollup_key
@@ -42,6 +52,7 @@ END $$;
 
 CREATE FUNCTION cases_rollup_remove_lines() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    {STAMP}
     UPDATE cases_caselinerollup AS r
     SET cases = r.cases - o.cases, lines = r.lines - o.lines
     FROM ({GROUPED.format(lines="old_lines")}) AS o
@@ -63,6 +74,7 @@ END $$;
 
 CREATE FUNCTION cases_rollup_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    {STAMP}
     TRUNCATE cases_caselinerollup, cases_caselinewording;
     RETURN NULL;
 END $$;
@@ -93,6 +105,8 @@ DROP TRIGGER cases_caseline_rollup_truncate ON cases_caseline;
 DROP FUNCTION cases_rollup_add_lines();
 DROP FUNCTION cases_rollup_remove_lines();
 DROP FUNCTION cases_rollup_truncate();
+DROP TABLE cases_linewrites;
+DROP SEQUENCE cases_linewrites_stamp;
 """
 
 

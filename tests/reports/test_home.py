@@ -13,7 +13,7 @@ COMMENTATOR = "http://www.thecommentator.com/article/7507/police_forces_discipli
 
 @pytest.fixture
 def page(client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         response = client.get("/")
     assert response.status_code == 200
     return response.content.decode()
@@ -167,5 +167,5 @@ def test_every_study_is_listed_with_its_published_total(page):
 
 
 def test_home_page_query_count_does_not_grow_with_data(client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         client.get("/")

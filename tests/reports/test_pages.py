@@ -19,7 +19,7 @@ def cells(row_html: str) -> list[str]:
 @pytest.fixture
 def get(client, django_assert_max_num_queries):
     # 13: a force or request page reads the lines the sources disagree about in one query.
-    def get(url: str, status: int = 200, max_queries: int = 13) -> str:
+    def get(url: str, status: int = 200, max_queries: int = 15) -> str:
         with django_assert_max_num_queries(max_queries):
             response = client.get(url)
         assert response.status_code == status
