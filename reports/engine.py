@@ -40,7 +40,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import pandas as pd
+from django.db import connections
 from django.db.models import BigIntegerField, Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 
@@ -150,27 +152,33 @@ UNKNOWN = Figure(None, False)
 
 # --- Counts: the aggregate's rows of one return ---------------------------------------------
 
-DIMENSION = {name: i for i, name in enumerate(CODED)}  # position in an aggregate record
-CASES = len(CODED)
+DIMENSION = {name: i for i, name in enumerate(CODED)}  # column of a dimension in the codes
+# Each coded value as a small integer: the aggregate is held as arrays, summed by numpy.
+VALUES = {name: list(choices.values) for name, choices in CODED.items()}
+OUTCOMES = tuple(Outcome.values)  # (Django's `.values` makes a new list on every call)
+UNITS = tuple(Unit.values)
+CODE = {name: {value: i for i, value in enumerate(values)} for name, values in VALUES.items()}
 
 
 class Counts:
-    """The aggregate records (role, offence, system, outcome, criminal outcome, cases) of one
-    return that match a view. Plain tuples: a view sums a few of them many ways, where a
-    DataFrame operation per sum would cost more than the sum."""
+    """The aggregate records of one return that match a view: a row per (role, offence, system,
+    outcome, criminal outcome) with its cases, held as two numpy arrays (the codes, n × 5, and the
+    cases), so a view's sums are array operations, whatever the number of records. Each sum is
+    computed once: the records never change."""
 
-    __slots__ = ("records", "_sums")
+    __slots__ = ("codes", "cases", "_sums")
 
-    def __init__(self, records):
-        self.records = records
-        self._sums = {}  # dimensions -> cases by value: each computed once, the records never change
+    def __init__(self, codes, cases):
+        self.codes = codes
+        self.cases = cases
+        self._sums = {}
 
     def __bool__(self) -> bool:
-        return bool(self.records)
+        return len(self.cases) > 0
 
     def total(self) -> int:
         if "total" not in self._sums:
-            self._sums["total"] = sum(r[CASES] for r in self.records)
+            self._sums["total"] = int(self.cases.sum())
         return self._sums["total"]
 
     def of(self, dimension: str, code) -> int:
@@ -181,36 +189,58 @@ class Counts:
         return sum(found.get(code, 0) for code in codes)
 
     def by(self, *dimensions: str) -> dict:
-        """Cases by value of one dimension (or by a tuple of values of several)."""
+        """Cases by value of one dimension (or by a tuple of values of several); values present only."""
         if dimensions not in self._sums:
-            idx = [DIMENSION[d] for d in dimensions]
-            found = defaultdict(int)
-            for r in self.records:
-                key = r[idx[0]] if len(idx) == 1 else tuple(r[i] for i in idx)
-                found[key] += r[CASES]
-            self._sums[dimensions] = dict(found)
+            key = np.zeros(len(self.cases), dtype=np.int64)
+            sizes = [len(VALUES[d]) for d in dimensions]
+            for d, size in zip(dimensions, sizes, strict=True):
+                key = key * size + self.codes[:, DIMENSION[d]]
+            sums = np.bincount(key, weights=self.cases, minlength=int(np.prod(sizes)))
+            found = {}
+            for k in np.flatnonzero(sums):
+                values, rest = [], int(k)
+                for d, size in zip(reversed(dimensions), reversed(sizes), strict=True):
+                    values.append(VALUES[d][rest % size])
+                    rest //= size
+                values.reverse()
+                found[values[0] if len(values) == 1 else tuple(values)] = int(sums[k])
+            self._sums[dimensions] = found
         return self._sums[dimensions]
 
     def values(self, dimension: str) -> list:
         return list(self.by(dimension))
 
+    def where(self, tests) -> Counts:
+        """The records whose values pass every test: (dimension, accepted values)."""
+        mask = np.ones(len(self.cases), dtype=bool)
+        for dimension, accepted in tests:
+            codes = [CODE[dimension][v] for v in accepted if v in CODE[dimension]]
+            mask &= np.isin(self.codes[:, DIMENSION[dimension]], codes)
+        return Counts(self.codes[mask], self.cases[mask])
+
     def partition(self, dimension: str) -> dict:
         """The records split by value of one dimension: value -> Counts (each option of a facet)."""
         key = ("partition", dimension)
         if key not in self._sums:
-            i = DIMENSION[dimension]
-            parts = defaultdict(list)
-            for r in self.records:
-                parts[r[i]].append(r)
-            self._sums[key] = {value: Counts(records) for value, records in parts.items()}
+            column = self.codes[:, DIMENSION[dimension]]
+            order = np.argsort(column, kind="stable")
+            present, starts = np.unique(column[order], return_index=True)
+            ends = [*starts[1:], len(order)]
+            self._sums[key] = {
+                VALUES[dimension][int(code)]: Counts(self.codes[order[a:b]], self.cases[order[a:b]])
+                for code, a, b in zip(present, starts, ends, strict=True)
+            }
         return self._sums[key]
 
     @classmethod
     def joined(cls, parts) -> Counts:
-        return cls([r for part in parts for r in part.records])
+        parts = list(parts)
+        if not parts:
+            return NO_COUNTS
+        return cls(np.concatenate([p.codes for p in parts]), np.concatenate([p.cases for p in parts]))
 
 
-NO_COUNTS = Counts(())
+NO_COUNTS = Counts(np.zeros((0, len(CODED)), dtype=np.int16), np.zeros(0, dtype=np.int64))
 
 
 # --- Rates ----------------------------------------------------------------------------------
@@ -417,16 +447,33 @@ def rollup_records(*, year_from: int | None = None, year_to: int | None = None):
             rows = rows.filter(last_year__gte=int(year_from))
         if year_to is not None:
             rows = rows.filter(first_year__lte=int(year_to))
-    return (
-        rows.order_by()
-        .values("foi_return_id", *CODED)
-        .annotate(cases=Cast(Sum("cases"), BigIntegerField()), lines=Cast(Sum("lines"), BigIntegerField()))
-    )
+    # Rows of one return and codes that differ only in their years are summed by the engine,
+    # like any other records: no GROUP BY is needed.
+    return rows.order_by().values_list("foi_return_id", *CODED, "cases", "lines")
 
 
 def line_records(lines):
     """The aggregate records of a set of lines, read from the lines (a text search needs them)."""
-    return lines.order_by().values("foi_return_id", *CODED).annotate(cases=Sum("count"), lines=Count("id"))
+    return (
+        lines.order_by()
+        .values("foi_return_id", *CODED)
+        .annotate(cases=Sum("count"), lines=Count("id"))
+        .values_list("foi_return_id", *CODED, "cases", "lines")
+    )
+
+
+def _fetch(records) -> list[tuple]:
+    """The rows of a records query as tuples of integers, straight from the cursor: each code as
+    its position in `VALUES` (hundreds of thousands of rows: the ORM's per-row work, or reading
+    strings into Python and coding them there, would cost more than the query)."""
+    sql, params = records.query.sql_with_params()
+    coded = ", ".join(f"array_position(%s::text[], r.{name}::text) - 1" for name in CODED)
+    with connections[records.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.foi_return_id, {coded}, r.cases, r.lines FROM ({sql}) AS r",
+            [VALUES[name] for name in CODED] + list(params),
+        )
+        return cursor.fetchall()
 
 
 def with_lines_total(returns):
@@ -446,7 +493,7 @@ class Dataset:
 
     def __init__(self, *, records=None, forces_only=None):
         grouped = rollup_records() if records is None else records
-        frame = pd.DataFrame.from_records(list(grouped), columns=["foi_return_id", *CODED, "cases", "lines"])
+        frame = pd.DataFrame(_fetch(grouped), columns=["foi_return_id", *CODED, "cases", "lines"])
         returns_query = with_lines_total(
             FoiReturn.objects.public()
             .select_related("force", "request")
@@ -455,29 +502,39 @@ class Dataset:
         if forces_only is not None:
             returns_query = returns_query.filter(Q(force__in=forces_only) | Q(force__isnull=True))
         self.returns = {r.id: r for r in returns_query}
-        frame = frame[frame["foi_return_id"].isin(self.returns.keys())]
-        meta = pd.DataFrame.from_records(
-            [
-                {
-                    "foi_return_id": r.id,
-                    "request_id": r.request_id,
-                    "study": r.request.slug,
-                    "unit": r.request.unit,
-                    "force": r.force.slug if r.force else "",
-                    "region": r.force.region if r.force else "",
-                    "country": r.force.country if r.force else "",
-                }
-                for r in self.returns.values()
-            ],
-            columns=["foi_return_id", "request_id", "study", "unit", "force", "region", "country"],
+        frame = frame[frame["foi_return_id"].isin(self.returns.keys())].sort_values(
+            "foi_return_id", kind="stable", ignore_index=True
         )
-        self.frame = frame.merge(meta, on="foi_return_id", how="inner")
-        # What every view sums: each return's records, and the unstated lines per field
-        # (per return, and per study), pivoted once.
+        # What every view sums: each return's records as arrays of codes and cases (slices of
+        # one array per column), and the unstated lines per field, per return and per study.
+        codes = frame[list(CODED)].to_numpy(dtype=np.int16, na_value=-1)
+        if len(codes) and (codes < 0).any():
+            raise ValueError("A case line holds a code the engine does not know.")
+        cases = frame["cases"].to_numpy(dtype=np.int64)
+        present, starts, position = np.unique(
+            frame["foi_return_id"].to_numpy(), return_index=True, return_inverse=True
+        )
+        present = [int(r) for r in present]
+        ends = [*starts[1:], len(cases)]
         self.records = {
-            return_id: Counts(list(group[[*CODED, "cases"]].itertuples(index=False, name=None)))
-            for return_id, group in self.frame.groupby("foi_return_id", sort=False)
+            return_id: Counts(codes[a:b], cases[a:b])
+            for return_id, a, b in zip(present, starts, ends, strict=True)
         }
+        self._codes, self._cases = codes, cases
+        # Each record's study, as a position in `self._studies`.
+        self._studies = sorted({self.returns[r].request_id for r in present})
+        study_position = {request_id: i for i, request_id in enumerate(self._studies)}
+        self._study_of = (
+            np.array([study_position[self.returns[r].request_id] for r in present], dtype=np.int64)[position]
+            if len(cases)
+            else np.zeros(0, dtype=np.int64)
+        )
+        self.unstated = {}
+        for name in CODED:
+            unstated = np.where(codes[:, DIMENSION[name]] == CODE[name][NOT_STATED], cases, 0)
+            sums = np.bincount(position, weights=unstated, minlength=len(present)) if len(cases) else []
+            self.unstated[name] = {r: int(v) for r, v in zip(present, sums, strict=True) if v}
+        self._by_study = {}
         self.figures = _totals_figures()
         self.known_totals = {r.id: return_known_total(r, self.figures) for r in self.returns.values()}
         self.complete_returns = _complete_returns(self.returns, self.known_totals, self.figures)
@@ -488,14 +545,6 @@ class Dataset:
             for r in self.returns.values()
             if r.force_id is None and r.id in self.complete_returns
         }
-        # Lines of each return (under the period and search) whose coded fields are not stated.
-        unstated = self.frame[list(CODED)] == NOT_STATED
-        per_return = unstated.mul(self.frame["cases"], axis=0).assign(
-            foi_return_id=self.frame["foi_return_id"], request_id=self.frame["request_id"]
-        )
-        self.unstated = {name: per_return.groupby("foi_return_id")[name].sum().to_dict() for name in CODED}
-        self.study_unstated = {name: per_return.groupby("request_id")[name].sum().to_dict() for name in CODED}
-        self._by_study = {}
         self.units_of = {r.id: r.request.unit for r in self.returns.values()}
         self.places = {
             r.id: {
@@ -514,10 +563,7 @@ class Dataset:
     def matching(self, selection: Selection) -> dict[int, Counts]:
         """Each return the selection reaches, with its records that match (none left out)."""
         split = self._split_returns(selection)
-        tests = []
-        for name, accepted in selection.values.items():
-            if name in CODED:
-                tests.append((DIMENSION[name], accepted, name == "role" and split is not None))
+        tests = [(name, accepted) for name, accepted in selection.values.items() if name in CODED]
         found = {}
         for return_id, counts in self.records.items():
             if selection.unit and self.units_of[return_id] != selection.unit:
@@ -528,20 +574,14 @@ class Dataset:
             if split is not None and return_id in self.role_splitting:
                 # Their lines' roles are "not stated" only because the reply splits its totals.
                 if return_id in split:
-                    found[return_id] = Counts(
-                        [
-                            r
-                            for r in counts.records
-                            if all(r[i] in accepted for i, accepted, is_role in tests if not is_role)
-                        ]
-                    )
+                    found[return_id] = counts.where([t for t in tests if t[0] != "role"])
                 continue
             if not tests:
                 found[return_id] = counts  # nothing to test line by line: the return's own records
                 continue
-            records = [r for r in counts.records if all(r[i] in accepted for i, accepted, _ in tests)]
-            if records:
-                found[return_id] = Counts(records)
+            matched = counts.where(tests)
+            if matched:
+                found[return_id] = matched
         return found
 
     def _split_returns(self, selection: Selection) -> set[int] | None:
@@ -561,7 +601,7 @@ class Dataset:
 
     def units(self, selection: Selection) -> list[str]:
         present = {self.units_of[return_id] for return_id in self.matching(selection.without("unit"))}
-        return [u for u in Unit.values if u in present]
+        return [u for u in UNITS if u in present]
 
     # -- rows --
 
@@ -617,7 +657,7 @@ class Dataset:
                 officers=Figure(officers, True),
                 staff=Figure(staff, True),
                 role_not_stated=Figure(0, True),
-                outcomes={code: UNKNOWN for code in Outcome.values},
+                outcomes={code: UNKNOWN for code in OUTCOMES},
                 other_outcomes=UNKNOWN,
                 outcome_not_stated=UNKNOWN,
                 rate=rate_for(cases=cases, foi_return=foi_return, snapshots=snapshots),
@@ -640,9 +680,7 @@ class Dataset:
             staff = Figure(foi_return.reported_staff, True)
             role_not_stated = Figure(0, True)
         outcomes_complete = complete and outcome_unstated == 0
-        outcomes = {
-            code: Figure.of(by_outcome.get(code, 0), complete=outcomes_complete) for code in Outcome.values
-        }
+        outcomes = {code: Figure.of(by_outcome.get(code, 0), complete=outcomes_complete) for code in OUTCOMES}
         only_outcome = not selection.search and not any(
             name in selection.values for name in CODED if name != "outcome"
         )
@@ -671,7 +709,7 @@ class Dataset:
         other = Figure.of(
             sum(
                 int(by_outcome.get(code, 0))
-                for code in Outcome.values
+                for code in OUTCOMES
                 if code not in (*HEADLINE_OUTCOMES, NOT_STATED)
             ),
             complete=outcomes_complete,
@@ -802,7 +840,16 @@ class Dataset:
     def _study_lines(self, request_id: int, dimension: str, code: str) -> int:
         """The study's cases (under the period and search) with this value of one field."""
         if dimension not in self._by_study:
-            self._by_study[dimension] = self.frame.groupby(["request_id", dimension])["cases"].sum().to_dict()
+            size = len(VALUES[dimension])
+            sums = np.bincount(
+                self._study_of * size + self._codes[:, DIMENSION[dimension]],
+                weights=self._cases,
+                minlength=len(self._studies) * size,
+            )
+            self._by_study[dimension] = {
+                (self._studies[k // size], VALUES[dimension][k % size]): int(sums[k])
+                for k in np.flatnonzero(sums)
+            }
         return int(self._by_study[dimension].get((request_id, code), 0))
 
     def _whole_study_sum(self, rows: list[Row], selection: Selection, request_id: int, cell: str) -> Figure:
@@ -838,7 +885,7 @@ class Dataset:
         if cell == "outcome_not_stated":
             return Figure.of(outcome_unstated, complete=complete)
         if cell == "other_outcomes":
-            codes = [c for c in Outcome.values if c not in (*HEADLINE_OUTCOMES, NOT_STATED)]
+            codes = [c for c in OUTCOMES if c not in (*HEADLINE_OUTCOMES, NOT_STATED)]
         else:
             codes = [cell]
         value = counts.of_any("outcome", codes)
@@ -890,7 +937,7 @@ def _cell(row: Row, cell) -> Figure:
         by_value = row.counts.by(dimension)
         complete = row.cases.complete and (code == NOT_STATED or int(by_value.get(NOT_STATED, 0)) == 0)
         return Figure.of(int(by_value.get(code, 0)), complete=complete)
-    if cell in Outcome.values:
+    if cell in OUTCOMES:
         return row.outcomes[cell]
     return getattr(row, cell)
 

@@ -11,6 +11,7 @@ The cache is Django's (settings.CACHES, "pages"): in memory per process by defau
 PAGE_CACHE_ENTRIES; PAGE_CACHE_DIR shares it between processes on one machine (docs/deploy.md).
 """
 
+import hashlib
 from functools import wraps
 
 from django.core.cache import caches
@@ -24,7 +25,8 @@ CACHE = "pages"
 def _key(request, version: str) -> str:
     # The same filters in any order are the same page; the path names the page.
     query = "&".join(f"{name}={value}" for name, values in sorted(request.GET.lists()) for value in values)
-    return f"page:{version}:{request.path}?{query}"
+    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
+    return f"page:{version}:{digest}"
 
 
 def by_dataset_version(view):
