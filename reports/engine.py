@@ -8,9 +8,11 @@ How it works
   facets): return × role × offence × system × outcome × criminal outcome -> cases. It reads
   the rollup the database keeps of the lines (`cases.models.CaseLineRollup`, exact in every
   write's own transaction), so its cost does not grow with the lines; only a text search reads
-  the lines themselves, through their stored, indexed `search_vector`. pandas holds it; every
-  other filter is a column test on it, so the facets (each counted under all the *other*
-  filters) cost no further query.
+  the lines themselves, through their stored, indexed `search_vector`. It is read as integer
+  codes into pandas, then held per return as numpy arrays (`Counts`); every other filter is a
+  mask on them and every sum a bincount, so the facets (each counted under all the *other*
+  filters) cost no further query. A dataset is kept per process while the dataset version holds
+  (`reports.selectors.aggregate`), and whole pages are cached by it (`reports/page_cache.py`).
 - The return metadata (request, its counting unit, force, sources, the lines it holds in all),
   the published totals and the workforce come in a fixed number of small queries.
 - A view is always of one counting unit: people disciplined, breaches, allegations … are
