@@ -42,6 +42,7 @@ from django.db.models import Count, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
 
 from cases.models import (
+    CaseLine,
     CriminalOutcome,
     FoiRequest,
     FoiReturn,
@@ -1190,13 +1191,13 @@ def _lines_of(row: Row, cell: str) -> int:
 
 def return_completeness() -> dict[int, tuple[bool, int, str]]:
     """Each public return: (its lines are all of its total?, lines total, the known total)."""
-    returns = {
-        r.id: r
-        for r in FoiReturn.objects.public()
-        .filter(lines__isnull=False)
-        .select_related("request", "force")
-        .annotate(lines_total=Coalesce(Sum("lines__count"), 0))
-    }
+    # Summed over the line table alone, by return id: grouping the lines joined to every column
+    # of their return, request and force took seconds at a million lines.
+    totals = dict(CaseLine.objects.order_by().values_list("foi_return_id").annotate(Sum("count")))
+    returns = {}
+    for r in FoiReturn.objects.public().filter(id__in=list(totals)).select_related("request", "force"):
+        r.lines_total = totals[r.id]
+        returns[r.id] = r
     figures = _totals_figures()
     known = {rid: return_known_total(r, figures) for rid, r in returns.items()}
     complete = _complete_returns(returns, known, figures)

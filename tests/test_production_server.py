@@ -151,7 +151,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
         try:
             urllib.request.urlopen(_request(base + "/healthz"), timeout=2)
             break
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # a slow first answer under load
             time.sleep(0.2)
     try:
         yield base, relay
