@@ -1,25 +1,24 @@
 """Downloads: the same rows as the page, as CSV, JSON, XLSX or a ZIP bundle.
 
-Case lines stream straight out of PostgreSQL (`COPY (query) TO STDOUT`), so a million lines
-neither truncate nor grow the process. Every text cell that a spreadsheet would take for a
-formula is neutralised with a leading apostrophe — in SQL for the streamed CSV, in Python for
-everything else; numbers stay numbers.
+Case lines stream straight out of PostgreSQL a page of line ids at a time (`COPY … TO STDOUT`
+for the CSV, one `string_agg` of `row_to_json` for the JSON), so a million lines neither
+truncate nor grow the process. Every text cell that a spreadsheet would take for a formula is
+neutralised with a leading apostrophe, by one rule written below in Python and in SQL; numbers
+stay numbers.
 """
 
 import csv
 import io
 import json
-import queue
-import threading
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.postgres.aggregates import StringAgg
-from django.db import connection
-from django.db.models import Case, CharField, DateField, F, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce, NullIf
+import psycopg2.extensions
+from django.db import connection, transaction
+from django.db.models import Max, Min, QuerySet
 from django.utils.text import slugify
 
 from cases.models import CaseLine, CriminalOutcome, FoiReturn, Offence, Outcome, Role, Source, System, Unit
@@ -28,8 +27,11 @@ from cases.models import CaseLine, CriminalOutcome, FoiReturn, Offence, Outcome,
 # Google Sheets. NUL cannot occur in PostgreSQL text, but may in Python strings.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
-COPY_CHUNK_BYTES = 64 * 1024
-QUEUE_CHUNKS = 8  # at most this many chunks wait between PostgreSQL and the client
+CHUNK_BYTES = 64 * 1024
+# A download reads this many line ids at a time: at most ~5 MB of CSV a page. A page of JSON
+# arrives as one value, held twice on its way through libpq and psycopg2: a quarter as many.
+PAGE_IDS = 10_000
+JSON_PAGE_IDS = PAGE_IDS // 4
 
 
 def formula_safe(value):
@@ -39,192 +41,309 @@ def formula_safe(value):
     return value
 
 
+# Every trigger is below "A" (65), so most cells pass with one integer comparison of their first
+# character's code (ascii() of an empty string is 0).
+_TRIGGER_CODES = ", ".join(str(ord(trigger)) for trigger in FORMULA_TRIGGERS if trigger != "\0")
+assert max(map(ord, FORMULA_TRIGGERS)) < 65
+
+
+def formula_safe_sql(expression: str) -> str:
+    """`formula_safe` in SQL, for the text read per line; everything else is made safe in Python."""
+    return (
+        f"CASE WHEN ascii({expression}) < 65 AND ascii({expression}) IN ({_TRIGGER_CODES}) "
+        f"THEN '''' || {expression} ELSE {expression} END"
+    )
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     description: str
-    text: bool = True  # text cells are neutralised; numbers and dates are not
+    # Over `l`, the line; `r`, its return (every value already formula-safe: `_return_record`);
+    # and `s`, its sources.
+    sql: str
 
 
-def _label(field: str, choices) -> Case:
-    return Case(
-        *[When(**{field: code}, then=Value(label)) for code, label in choices], output_field=CharField()
-    )
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def _sources_of_line(field: str, separator: str) -> Subquery:
-    through = CaseLine.sources.through
-    return Subquery(
-        through.objects.filter(caseline_id=OuterRef("pk"))
-        .order_by()
-        .values("caseline_id")
-        # Titles and addresses share one order, so the n-th title goes with the n-th address.
-        .annotate(
-            joined=StringAgg(f"source__{field}", separator, order_by=("source__publisher", "source__url"))
-        )
-        .values("joined"),
-        output_field=CharField(),
-    )
+def _label(column: str, choices) -> str:
+    """A code's label (our own words, made safe here)."""
+    whens = " ".join(f"WHEN {_literal(code)} THEN {_literal(formula_safe(label))}" for code, label in choices)
+    return f"CASE {column} {whens} END"
 
 
 # The documented columns of a case-line export, in order. The data dictionary is built from
-# this list, so the file and its documentation cannot drift apart.
-CASE_LINE_COLUMNS: list[tuple[Column, object]] = [
-    (Column("line_id", "Misuse Tracker's id for the line.", text=False), F("id")),
-    (Column("request", "The FOI request or study (its slug on /requests/)."), F("foi_return__request__slug")),
-    (Column("request_title", "The request or study's title."), F("foi_return__request__title")),
-    (
-        Column(
-            "unit",
-            "What one counted case is (code): "
-            + ", ".join(Unit.values)
-            + ". Never add lines of different units.",
-        ),
-        F("foi_return__request__unit"),
+# this list, so the file and its documentation cannot drift apart. CHECK constraints hold the
+# codes (role, offence, system, outcome, criminal outcome) to values no spreadsheet runs; every
+# other text read per line goes through formula_safe_sql.
+COLUMNS: list[Column] = [
+    Column("line_id", "Misuse Tracker's id for the line.", "l.id"),
+    Column("request", "The FOI request or study (its slug on /requests/).", "r.request"),
+    Column("request_title", "The request or study's title.", "r.request_title"),
+    Column(
+        "unit",
+        "What one counted case is (code): "
+        + ", ".join(Unit.values)
+        + ". Never add lines of different units.",
+        "r.unit",
     ),
-    (
-        Column("unit_label", "What one counted case is, in words."),
-        _label("foi_return__request__unit", Unit.choices),
+    Column("unit_label", "What one counted case is, in words.", "r.unit_label"),
+    Column(
+        "counting_unit", "What one counted case is, in the study's sources' own words.", "r.counting_unit"
     ),
-    (
-        Column("counting_unit", "What one counted case is, in the study's sources' own words."),
-        F("foi_return__request__counting_unit"),
+    Column("force", "The force's slug; empty where the sources do not name the force.", "r.force"),
+    Column(
+        "force_name", "The force's name; 'Force not stated' where the sources do not name it.", "r.force_name"
     ),
-    (
-        Column("force", "The force's slug; empty where the sources do not name the force."),
-        Coalesce("foi_return__force__slug", Value("")),
+    Column("region", "The force's region (Home Office grouping).", "r.region"),
+    Column(
+        "period",
+        "The period as the source states it.",
+        f"CASE WHEN l.period_label = '' THEN r.period ELSE {formula_safe_sql('l.period_label')} END",
     ),
-    (
-        Column("force_name", "The force's name; 'Force not stated' where the sources do not name it."),
-        Coalesce("foi_return__force__name", Value("Force not stated")),
+    Column(
+        "period_start",
+        "First day of the period (empty: not dated).",
+        "COALESCE(l.period_start, r.period_start)",
     ),
-    (
-        Column("region", "The force's region (Home Office grouping)."),
-        Coalesce("foi_return__force__region", Value("")),
+    Column(
+        "period_end", "Last day of the period (empty: not dated).", "COALESCE(l.period_end, r.period_end)"
     ),
-    (
-        Column("period", "The period as the source states it."),
-        Coalesce(NullIf("period_label", Value("")), "foi_return__request__period_label"),
+    Column("count", "How many people (or the study's unit) the line holds; at least 1.", "l.count"),
+    Column("role", "Role code: " + ", ".join(Role.values) + ".", "l.role"),
+    Column("role_wording", "The role in the sources' own words.", formula_safe_sql("l.role_wording")),
+    Column("offence", "Offence code: " + ", ".join(Offence.values) + ".", "l.offence"),
+    Column("offence_label", "What the offence code means.", _label("l.offence", Offence.choices)),
+    Column(
+        "offence_wording",
+        "The offence in the force's or sources' own words.",
+        formula_safe_sql("l.offence_wording"),
     ),
-    (
-        Column("period_start", "First day of the period (empty: not dated).", text=False),
-        Coalesce("period_start", "foi_return__request__period_start", output_field=DateField()),
+    Column("system", "System code: " + ", ".join(System.values) + ".", "l.system"),
+    Column("system_wording", "The system in the sources' own words.", formula_safe_sql("l.system_wording")),
+    Column("outcome", "Outcome code: " + ", ".join(Outcome.values) + ".", "l.outcome"),
+    Column("outcome_label", "What the outcome code means.", _label("l.outcome", Outcome.choices)),
+    Column(
+        "outcome_wording", "The outcome in the sources' own words.", formula_safe_sql("l.outcome_wording")
     ),
-    (
-        Column("period_end", "Last day of the period (empty: not dated).", text=False),
-        Coalesce("period_end", "foi_return__request__period_end", output_field=DateField()),
+    Column(
+        "criminal_outcome",
+        "Criminal outcome code: " + ", ".join(CriminalOutcome.values) + ".",
+        "l.criminal_outcome",
     ),
-    (
-        Column("count", "How many people (or the study's unit) the line holds; at least 1.", text=False),
-        F("count"),
+    Column(
+        "basis",
+        "stated: read from the sources; remainder: computed from a published total.",
+        formula_safe_sql("l.basis"),
     ),
-    (Column("role", "Role code: " + ", ".join(Role.values) + "."), F("role")),
-    (Column("role_wording", "The role in the sources' own words."), F("role_wording")),
-    (Column("offence", "Offence code: " + ", ".join(Offence.values) + "."), F("offence")),
-    (Column("offence_label", "What the offence code means."), _label("offence", Offence.choices)),
-    (Column("offence_wording", "The offence in the force's or sources' own words."), F("offence_wording")),
-    (Column("system", "System code: " + ", ".join(System.values) + "."), F("system")),
-    (Column("system_wording", "The system in the sources' own words."), F("system_wording")),
-    (Column("outcome", "Outcome code: " + ", ".join(Outcome.values) + "."), F("outcome")),
-    (Column("outcome_label", "What the outcome code means."), _label("outcome", Outcome.choices)),
-    (Column("outcome_wording", "The outcome in the sources' own words."), F("outcome_wording")),
-    (
-        Column("criminal_outcome", "Criminal outcome code: " + ", ".join(CriminalOutcome.values) + "."),
-        F("criminal_outcome"),
+    Column(
+        "return_status", "The force's answer: " + ", ".join(FoiReturn.Status.values) + ".", "r.return_status"
     ),
-    (
-        Column("basis", "stated: read from the sources; remainder: computed from a published total."),
-        F("basis"),
+    Column(
+        "force_lines_complete",
+        "yes: this force's lines in this study add up to its whole published total; no: they are only "
+        "part of it (or no total is published), so their sum is 'at least' that number.",
+        "r.force_lines_complete",
     ),
-    (
-        Column("return_status", "The force's answer: " + ", ".join(FoiReturn.Status.values) + "."),
-        F("foi_return__status"),
+    Column(
+        "force_lines_total",
+        "The sum of all this force's lines in this study (not only the filtered ones).",
+        "r.force_lines_total",
     ),
-    (
-        Column(
-            "force_lines_complete",
-            "yes: this force's lines in this study add up to its whole published total; no: they are only "
-            "part of it (or no total is published), so their sum is 'at least' that number.",
-        ),
-        None,  # from the figures engine, per return
+    Column(
+        "force_total_published",
+        "The total the reply or the published figures give for this force and study; empty: none.",
+        "r.force_total_published",
     ),
-    (
-        Column(
-            "force_lines_total",
-            "The sum of all this force's lines in this study (not only the filtered ones).",
-            text=False,
-        ),
-        None,
+    Column(
+        "summary",
+        "A summary of the case, where one is published; else empty.",
+        f"CASE WHEN l.summary_publishable THEN {formula_safe_sql('l.summary')} ELSE '' END",
     ),
-    (
-        Column(
-            "force_total_published",
-            "The total the reply or the published figures give for this force and study; empty: none.",
-        ),
-        None,
+    Column(
+        "disagreement",
+        "Where the sources disagree about this line, in their words.",
+        formula_safe_sql("l.disagreement"),
     ),
-    (
-        Column("summary", "A summary of the case, where one is published; else empty."),
-        Case(When(summary_publishable=True, then="summary"), default=Value(""), output_field=CharField()),
-    ),
-    (
-        Column("disagreement", "Where the sources disagree about this line, in their words."),
-        F("disagreement"),
-    ),
-    (
-        Column("source_titles", "Titles of the sources the line cites, separated by ' | '."),
-        _sources_of_line("title", " | "),
-    ),
-    (
-        Column("source_urls", "Addresses of the sources, in the same order, separated by ' '."),
-        _sources_of_line("url", " "),
-    ),
+    Column("source_titles", "Titles of the sources the line cites, separated by ' | '.", "s.titles"),
+    Column("source_urls", "Addresses of the sources, in the same order, separated by ' '.", "s.urls"),
 ]
-COLUMNS = [column for column, _ in CASE_LINE_COLUMNS]
 HEADER = [column.name for column in COLUMNS]
 
+# What the export reads of each line, and of each return (with its SQL type).
+LINE_FIELDS = [
+    "id",
+    "foi_return_id",
+    "period_label",
+    "period_start",
+    "period_end",
+    "count",
+    "role",
+    "role_wording",
+    "offence",
+    "offence_wording",
+    "system",
+    "system_wording",
+    "outcome",
+    "outcome_wording",
+    "criminal_outcome",
+    "basis",
+    "summary",
+    "summary_publishable",
+    "disagreement",
+]
+RETURN_FIELDS = {
+    "id": "bigint",
+    "request": "text",
+    "request_title": "text",
+    "unit": "text",
+    "unit_label": "text",
+    "counting_unit": "text",
+    "force": "text",
+    "force_name": "text",
+    "region": "text",
+    "period": "text",
+    "period_start": "date",
+    "period_end": "date",
+    "return_status": "text",
+    "force_lines_complete": "text",
+    "force_lines_total": "bigint",
+    "force_total_published": "text",
+}
 
-def _per_return(values: dict, output_field, default):
-    """A column whose value is the engine's, per return: one CASE over the (few) returns."""
-    whens = [When(foi_return_id=return_id, then=Value(value)) for return_id, value in values.items()]
-    return (
-        Case(*whens, default=Value(default), output_field=output_field)
-        if whens
-        else Value(default, output_field=output_field)
-    )
 
+def _return_record(foi_return: FoiReturn, completeness: tuple[bool, int, str] | None) -> tuple:
+    """What every line of a return repeats, formula-safe, worked out once per return.
 
-def case_line_rows(lines: QuerySet) -> QuerySet:
-    """The filtered lines with every export column, in a stable order (id).
-
-    Whether a force's lines are all of its total comes from the figures engine (the one
+    Whether the return's lines are all of its total comes from the figures engine (the one
     completeness rule), so summing a download cannot pass for a complete total.
     """
-    from django.db.models import IntegerField
-
-    from reports.engine import return_completeness
-
-    completeness = return_completeness()
-    dynamic = {
-        "force_lines_complete": _per_return(
-            {rid: "yes" if c[0] else "no" for rid, c in completeness.items()}, CharField(), "no"
-        ),
-        "force_lines_total": _per_return(
-            {rid: c[1] for rid, c in completeness.items()}, IntegerField(), None
-        ),
-        "force_total_published": _per_return({rid: c[2] for rid, c in completeness.items()}, CharField(), ""),
+    request, force = foi_return.request, foi_return.force
+    complete, lines_total, total_text = completeness or (False, None, "")
+    record = {
+        "id": foi_return.id,
+        "request": request.slug,
+        "request_title": request.title,
+        "unit": request.unit,
+        "unit_label": dict(Unit.choices).get(request.unit),
+        "counting_unit": request.counting_unit,
+        "force": force.slug if force else "",
+        "force_name": force.name if force else "Force not stated",
+        "region": force.region if force else "",
+        "period": request.period_label,
+        "period_start": request.period_start,
+        "period_end": request.period_end,
+        "return_status": foi_return.status,
+        "force_lines_complete": "yes" if complete else "no",
+        "force_lines_total": lines_total,
+        "force_total_published": total_text,
     }
-    return (
-        lines.order_by()
-        .annotate(
-            **{
-                f"x_{column.name}": dynamic[column.name] if expression is None else expression
-                for column, expression in CASE_LINE_COLUMNS
-            }
-        )
-        .values_list(*[f"x_{name}" for name in HEADER])
-        .order_by("id")
-    )
+    return tuple(formula_safe(record[name]) for name in RETURN_FIELDS)
+
+
+class CaseLineExport:
+    """A case-line download: the filterset's lines with every column, in id order, by pages of ids.
+
+    The plan each page is written for (EXPLAIN it on a large database before changing it): the
+    lines in id order from the primary key, no sort; each line's return found in a short list
+    (a Memoize node: worked out once per return); the sources of the page's lines aggregated in
+    the same id order and merge-joined (no lookup per line).
+    """
+
+    def __init__(self, filterset):
+        self.filterset = filterset
+
+    @contextmanager
+    def reading(self):
+        """One snapshot for every page: a read-only repeatable-read transaction (or the caller's)."""
+        outermost = not connection.in_atomic_block
+        with transaction.atomic(), connection.cursor() as cursor:
+            if outermost:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield cursor.cursor
+
+    def pages(self, cursor, *, ids: int | None = None) -> Iterator[str]:
+        """The SELECT of each page of `ids` line ids (PAGE_IDS), in order; none when no line matches."""
+        from reports.engine import return_completeness
+
+        returns = list(self.filterset.returns().select_related("request", "force"))
+        lines = self.filterset.lines_of([r.id for r in returns])
+        bounds = lines.aggregate(first=Min("id"), last=Max("id"))
+        if bounds["first"] is None:
+            return
+        completeness = return_completeness()
+        records = [_return_record(r, completeness.get(r.id)) for r in returns]
+        arrays = ", ".join(f"%s::{kind}[]" for kind in RETURN_FIELDS.values())
+        per_return = cursor.mogrify(arrays, [list(values) for values in zip(*records, strict=True)]).decode()
+        sql, params = lines.order_by("id").values_list(*LINE_FIELDS).query.sql_with_params()
+        inner = cursor.mogrify(sql, params).decode()
+        select = ", ".join(f"{column.sql} AS {column.name}" for column in COLUMNS)
+        titles = formula_safe_sql("string_agg(src.title, ' | ' ORDER BY src.publisher, src.url)")
+        urls = formula_safe_sql("string_agg(src.url, ' ' ORDER BY src.publisher, src.url)")
+        ids = ids or PAGE_IDS
+        for after in range(bounds["first"] - 1, bounds["last"], ids):
+            upto = after + ids
+            yield (
+                f"SELECT {select} FROM ({inner}) AS l({', '.join(LINE_FIELDS)}) "
+                # OFFSET 0 keeps this lookup a nested loop, and so the lines in their order.
+                f"CROSS JOIN LATERAL (SELECT * FROM unnest({per_return}) AS v({', '.join(RETURN_FIELDS)}) "
+                "WHERE v.id = l.foi_return_id OFFSET 0) AS r "
+                f"LEFT JOIN (SELECT ls.caseline_id, {titles} AS titles, {urls} AS urls "
+                "FROM cases_caseline_sources ls JOIN cases_source src ON src.id = ls.source_id "
+                f"WHERE ls.caseline_id > {after} AND ls.caseline_id <= {upto} GROUP BY ls.caseline_id) AS s "
+                "ON s.caseline_id = l.id "
+                f"WHERE l.id > {after} AND l.id <= {upto} ORDER BY l.id"
+            )
+
+    def rows(self) -> Iterator[tuple]:
+        """Every row as Python values (numbers, dates, text), for the XLSX."""
+        with self.reading() as cursor:
+            for page in self.pages(cursor):
+                cursor.execute(page)
+                yield from cursor.fetchall()
+
+
+@dataclass
+class CopyResult:
+    rows: int = 0
+
+
+def csv_stream(export: CaseLineExport, *, result: CopyResult) -> Iterator[bytes]:
+    """The header at once, before any query; then each page of lines, as PostgreSQL's COPY writes it.
+
+    A page that fails raises here, mid-stream, and the server aborts the transfer: a broken
+    download never looks complete.
+    """
+    yield (",".join(HEADER) + "\n").encode()
+    with export.reading() as cursor:
+        for page in export.pages(cursor):
+            written = io.BytesIO()
+            cursor.copy_expert(f"COPY ({page}) TO STDOUT WITH (FORMAT csv)", written)
+            result.rows += cursor.rowcount
+            if cursor.rowcount:
+                yield written.getvalue()
+
+
+def json_stream(export: CaseLineExport, meta: dict, result: CopyResult) -> Iterator[bytes]:
+    """{"meta": {...}, "rows": [{column: value, ...}, ...]}, one row a line, streamed like the CSV."""
+    yield b'{"meta": ' + json.dumps(meta, default=str).encode() + b', "rows": ['
+    separator = b"\n"
+    with export.reading() as cursor:
+        psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor)  # the text as sent, undecoded
+        for page in export.pages(cursor, ids=JSON_PAGE_IDS):
+            cursor.execute(
+                "SELECT count(*), string_agg(row_to_json(p)::text, E',\\n' ORDER BY p.line_id) "
+                f"FROM ({page}) AS p"
+            )
+            count, rows = cursor.fetchone()
+            result.rows += count
+            if count:
+                yield separator
+                yield rows
+                separator = b",\n"
+    yield b"\n]}\n"
 
 
 # --- Tables of figures: every cell a Figure from the engine --------------------------------
@@ -471,125 +590,6 @@ def figures_table(figures) -> tuple[list[str], list[list]]:
     return header, body
 
 
-# --- Streaming out of PostgreSQL --------------------------------------------------------------
-
-
-def _copy_sql(rows: QuerySet, cursor, *, csv_header: bool) -> str:
-    sql, params = rows.query.sql_with_params()
-    inner = cursor.mogrify(sql, params).decode()
-    # The inner query's columns are read once each by the outer SELECT, so neutralising a cell
-    # costs a comparison, not a second evaluation of its expression.
-    outer = ", ".join(
-        (
-            f"CASE WHEN left(t.c{i}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r', E'\\n') "
-            f"THEN '''' || t.c{i} ELSE t.c{i} END AS {column.name}"
-            if column.text
-            else f"t.c{i} AS {column.name}"
-        )
-        for i, column in enumerate(COLUMNS)
-    )
-    aliases = ", ".join(f"c{i}" for i in range(len(COLUMNS)))
-    header = ", HEADER true" if csv_header else ""
-    return f"COPY (SELECT {outer} FROM ({inner}) AS t({aliases})) TO STDOUT WITH (FORMAT csv{header})"
-
-
-class _ChunkSink:
-    """psycopg2 writes COPY output one row at a time; hand it on in chunks."""
-
-    def __init__(self, chunks: queue.Queue):
-        self.chunks = chunks
-        self.buffer = bytearray()
-
-    def write(self, data) -> None:
-        self.buffer += data.encode() if isinstance(data, str) else data
-        if len(self.buffer) >= COPY_CHUNK_BYTES:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.buffer:
-            self.chunks.put(bytes(self.buffer))
-            self.buffer = bytearray()
-
-
-_DONE = object()
-
-
-@dataclass
-class CopyResult:
-    rows: int | None = None
-
-
-def copy_stream(rows: QuerySet, *, csv_header: bool, result: CopyResult, sql_for=None) -> Iterator[bytes]:
-    """Stream `COPY (rows) TO STDOUT` as CSV chunks; memory stays flat whatever the size.
-
-    COPY runs in a worker thread on a cursor of Django's own connection (psycopg2 connections
-    may be shared between threads, one cursor each), so the download sees exactly what the page
-    sees, open transaction included. The request thread only waits on a small bounded queue, so a
-    slow client slows PostgreSQL down instead of filling memory; if the client goes away the COPY
-    is cancelled.
-    """
-    connection.ensure_connection()
-    raw = connection.connection
-    chunks: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
-    with raw.cursor() as cursor:
-        sql = (sql_for or _copy_sql)(rows, cursor, csv_header=csv_header)
-
-    def run():
-        try:
-            sink = _ChunkSink(chunks)
-            with raw.cursor() as cursor:
-                cursor.copy_expert(sql, sink)
-                sink.flush()
-                chunks.put((_DONE, cursor.rowcount))
-        except Exception as error:  # handed to the consumer, which raises it
-            chunks.put(error)
-
-    worker = threading.Thread(target=run, name="export-copy", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = chunks.get()
-            if isinstance(item, tuple) and item[0] is _DONE:
-                result.rows = item[1]
-                return
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        if worker.is_alive():
-            raw.cancel()
-            while worker.is_alive():  # unblock a worker waiting on a full queue
-                try:
-                    chunks.get(timeout=0.1)
-                except queue.Empty:
-                    pass
-
-
-def json_stream(rows: QuerySet, meta: dict, result: CopyResult) -> Iterator[bytes]:
-    """{"meta": {...}, "rows": [{column: value, ...}, ...]}, streamed through COPY."""
-
-    def sql_for(rows, cursor, *, csv_header):
-        sql, params = rows.query.sql_with_params()
-        inner = cursor.mogrify(sql, params).decode()
-        aliases = ", ".join(HEADER)
-        # Only the documented columns, by name: the inner query may carry more (Django adds the
-        # columns it orders by). CSV with a quote and delimiter that JSON never contains gives one
-        # JSON object a line with no escaping added (row_to_json escapes control characters).
-        return (
-            f"COPY (SELECT row_to_json(r) FROM (SELECT {', '.join(f't.{n}' for n in HEADER)} "
-            f"FROM ({inner}) AS t({aliases})) AS r) TO STDOUT "
-            "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
-        )
-
-    yield b'{"meta": ' + json.dumps(meta, default=str).encode() + b', "rows": ['
-    first = True
-    for chunk in copy_stream(rows, csv_header=False, result=result, sql_for=sql_for):
-        body = chunk[:-1].replace(b"\n", b",\n")
-        yield (b"\n" if first else b",\n") + body
-        first = False
-    yield b"\n]}\n"
-
-
 # --- Small tables, rendered in Python ---------------------------------------------------------
 
 
@@ -601,7 +601,7 @@ def csv_bytes(header: list[str], rows: Iterable[list], *, bom: bool = False) -> 
     writer.writerow([formula_safe(cell) for cell in header])
     for row in rows:
         writer.writerow([formula_safe(cell) for cell in row])
-        if buffer.tell() > COPY_CHUNK_BYTES:
+        if buffer.tell() > CHUNK_BYTES:
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
@@ -680,7 +680,7 @@ def data_dictionary() -> str:
     return "\n".join(lines)
 
 
-def sources_markdown(lines: QuerySet) -> str:
+def sources_markdown(lines: QuerySet[CaseLine]) -> str:
     sources = Source.objects.filter(case_lines__in=lines).distinct().order_by("publisher", "title")
     body = ["# Sources", "", "Every source the exported lines cite.", ""]
     body += [

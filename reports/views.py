@@ -6,6 +6,7 @@ import json
 import logging
 import tempfile
 import threading
+from contextlib import closing
 from decimal import Decimal
 
 from django.conf import settings
@@ -300,7 +301,7 @@ def _xlsx_too_big(request, lines) -> HttpResponse | None:
 
 def case_lines_export(request, fmt):
     try:
-        lines, _ = selectors.filtered_lines(params=request.GET)
+        lines, filterset = selectors.filtered_lines(params=request.GET)
     except BadFilter as error:
         return _bad_filter(request, error)
     if fmt == "xlsx" and (refused := _xlsx_too_big(request, lines)):
@@ -308,7 +309,7 @@ def case_lines_export(request, fmt):
     if not _download_slot():
         return _busy(request)
     try:
-        response = _case_lines_response(request, lines, fmt)
+        response = _case_lines_response(request, lines, filterset, fmt)
     except BaseException:
         _release_download_slot()
         raise
@@ -319,24 +320,23 @@ def case_lines_export(request, fmt):
     return response
 
 
-def _case_lines_response(request, lines, fmt):
+def _case_lines_response(request, lines, filterset, fmt):
     log = _log(request, "cases", fmt)
-    rows = exports.case_line_rows(lines)
+    export = exports.CaseLineExport(filterset)
     result = exports.CopyResult()
     if fmt == "csv":
-        chunks = exports.copy_stream(rows, csv_header=True, result=result)
+        chunks = exports.csv_stream(export, result=result)
         if request.GET.get("excel"):
             chunks = itertools.chain([codecs.BOM_UTF8], chunks)
         response = StreamingHttpResponse(_logged(chunks, log, result), content_type=CONTENT_TYPES["csv"])
     elif fmt == "json":
         meta = _meta(request, log, "cases")
-        chunks = exports.json_stream(rows, meta, result)
+        chunks = exports.json_stream(export, meta, result)
         response = StreamingHttpResponse(_logged(chunks, log, result), content_type=CONTENT_TYPES["json"])
     elif fmt == "xlsx":
         handle = tempfile.TemporaryFile()
-        result.rows = exports.xlsx_file(
-            exports.HEADER, rows.iterator(chunk_size=2000), notes=_notes(request, log), path=handle
-        )
+        with closing(export.rows()) as rows:  # closed even if the sheet stops early: its transaction ends
+            result.rows = exports.xlsx_file(exports.HEADER, rows, notes=_notes(request, log), path=handle)
         ExportLog.objects.filter(pk=log.pk).update(rows=result.rows, completed=True)
         handle.seek(0)
         response = FileResponse(handle, content_type=CONTENT_TYPES["xlsx"])
@@ -350,9 +350,7 @@ def _case_lines_response(request, lines, fmt):
                 today=timezone.localdate(),
             ),
         }
-        chunks = exports.zip_stream(
-            csv_chunks=exports.copy_stream(rows, csv_header=True, result=result), members=members
-        )
+        chunks = exports.zip_stream(csv_chunks=exports.csv_stream(export, result=result), members=members)
         response = StreamingHttpResponse(_logged(chunks, log, result), content_type=CONTENT_TYPES["zip"])
     return _attachment(response, request, "cases", fmt)
 
