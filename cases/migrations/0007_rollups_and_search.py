@@ -75,7 +75,9 @@ END $$;
 CREATE FUNCTION cases_rollup_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     {STAMP}
-    TRUNCATE cases_caselinerollup, cases_caselinewording;
+    -- DELETE, not TRUNCATE: a TRUNCATE of several tables (Django's flush) may hold these too.
+    DELETE FROM cases_caselinerollup;
+    DELETE FROM cases_caselinewording;
     RETURN NULL;
 END $$;
 
