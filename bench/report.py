@@ -562,7 +562,9 @@ def _export_section(results: dict) -> list[str]:
         "Measured by `bench/run.py` itself (not `bench/export.py`), each in a fresh process whose peak "
         "resident memory (`getrusage`) is its own. `/cases.csv` unfiltered holds the lines of the default "
         "unit (people disciplined), so its row count differs from the table's; rows/s is the comparable "
-        "figure. First byte: the best of 3 requests over HTTP after one cold one: " + ", ".join(firsts) + ".",
+        "figure. First byte: the median of 3 requests over HTTP (each read to its first chunk, then dropped) after one cold one: "
+        + ", ".join(firsts)
+        + ".",
         "",
         *_table(["method", "rows", "MB", "seconds", "rows/s", "× COPY", "first byte", "peak RSS"], rows),
         "",
