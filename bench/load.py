@@ -32,6 +32,9 @@ def wrk(url: str, *, connections: int, seconds: int, threads: int = 2, timeout_s
         return {"url": url, "error": (done.stderr or done.stdout).strip()[-500:] or f"exit {done.returncode}"}
     summary = json.loads(lines[-1])
     seconds_run = summary["duration_us"] / 1e6
+    latency = {
+        k: summary[f"{k}_us"] / 1e6 if summary["requests"] else None for k in ("p50", "p95", "p99", "max")
+    }
     errors = sum(summary[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
     return {
         "url": url,
@@ -40,10 +43,10 @@ def wrk(url: str, *, connections: int, seconds: int, threads: int = 2, timeout_s
         "seconds": seconds_run,
         "requests": summary["requests"],
         "requests_per_s": summary["requests"] / seconds_run,
-        "p50_s": summary["p50_us"] / 1e6,
-        "p95_s": summary["p95_us"] / 1e6,
-        "p99_s": summary["p99_us"] / 1e6,
-        "max_s": summary["max_us"] / 1e6,
+        "p50_s": latency["p50"],  # None: no request finished in the time
+        "p95_s": latency["p95"],
+        "p99_s": latency["p99"],
+        "max_s": latency["max"],
         "non_2xx": summary["status_errors"],
         "socket_errors": errors,
         "timeouts": summary["timeouts"],
