@@ -69,7 +69,7 @@ PUBLIC_LINES = """
 """
 
 
-def discover(server: Server, dbname: str) -> dict:
+def discover(server: Server, dbname: str, words: dict | None = None) -> dict:
     """What the pages ask for, found in the data itself, so any generator's data will do."""
     connection = server.connect(dbname)
     try:
@@ -91,7 +91,7 @@ def discover(server: Server, dbname: str) -> dict:
             study, study_title, study_unit, study_lines = cursor.fetchone()
             cursor.execute(f"SELECT r.unit, count(*) {PUBLIC_LINES} GROUP BY 1 ORDER BY 2 DESC")
             units = dict(cursor.fetchall())
-            words = _search_words(cursor, public)
+            words = _search_words(cursor, public, words)
             cursor.execute("SHOW server_version")
             version = cursor.fetchone()[0]
     finally:
@@ -117,9 +117,11 @@ def discover(server: Server, dbname: str) -> dict:
 WORDINGS = "concat_ws(' ', l.role_wording, l.offence_wording, l.system_wording, l.outcome_wording)"
 
 
-def _search_words(cursor, public: int) -> dict:
-    """A word found on (nearly) every line and a rare one, from a sample of the wordings; then
-    how many public lines each search matches, counted in full."""
+def _search_words(cursor, public: int, words: dict | None = None) -> dict:
+    """A word found on (nearly) every line and a rare one, from a sample of the wordings (unless
+    given); then how many public lines each search matches, counted in full."""
+    if words:
+        return _search_counts(cursor, words["search_every"], words["search_selective"])
     percent = min(100.0, 100.0 * 20_000 / max(public, 1))
     cursor.execute(
         f"SELECT {WORDINGS} FROM (SELECT * FROM cases_caseline TABLESAMPLE SYSTEM (%s) REPEATABLE (1)) l "
@@ -136,7 +138,11 @@ def _search_words(cursor, public: int) -> dict:
 
     common = next((w for w, _ in ranked if searchable(w)), None)
     rare = next((w for w, _ in reversed(ranked) if searchable(w)), None)
-    found = {"search_every": common, "search_selective": rare, "search_sample": len(texts)}
+    return _search_counts(cursor, common, rare) | {"search_sample": len(texts)}
+
+
+def _search_counts(cursor, common: str | None, rare: str | None) -> dict:
+    found = {"search_every": common, "search_selective": rare}
     if common and rare:
         cursor.execute(
             f"SELECT count(*) FILTER (WHERE v @@ websearch_to_tsquery('english', %s)), "

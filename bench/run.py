@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -164,13 +165,18 @@ class Run:
         }
         sizes = sorted(self.args.sizes)
         try:
+            built_all = {}
             for lines in sizes:
-                label = size_label(lines)
                 say(f"database {database_name(lines)}: checking ({lines:,} SYNTHETIC lines)")
-                built = data.build_database(self.server, lines, VAR / "generate.log")
+                built = built_all[lines] = data.build_database(self.server, lines, VAR / "generate.log")
                 if built["built"]:
                     say(f"database {built['database']}: built in {built['build_s']:.0f} s")
-                found = data.discover(self.server, built["database"])
+            # The search words come from the largest database, so every size runs the same searches.
+            words = None
+            for lines in reversed(sizes):
+                label, built = size_label(lines), built_all[lines]
+                found = data.discover(self.server, built["database"], words=words)
+                words = words or {k: found[k] for k in ("search_every", "search_selective")}
                 self.results["sizes"][label] = {
                     "lines": lines,
                     "database": built,
@@ -485,8 +491,15 @@ def parse_args(argv=None):
     return args
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # so every server this run started is stopped on the way out
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # Also when started in the background, where SIGINT is ignored: stopping the run stops its servers.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     doc = ROOT / "docs" / "performance.md"
     if args.from_results:
         results = json.loads(args.from_results.read_text())
