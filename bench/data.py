@@ -129,16 +129,40 @@ def _search_words(cursor, public: int, words: dict | None = None) -> dict:
         [percent],
     )
     texts = [row[0] for row in cursor.fetchall()]
-    frequency = Counter(word for text in texts for word in set(WORD.findall(text.lower())))
-    ranked = sorted(frequency.items(), key=lambda item: (-item[1], item[0]))
 
     def searchable(word: str) -> bool:  # not an English stop word, which a search drops
         cursor.execute("SELECT numnode(websearch_to_tsquery('english', %s)) > 0", [word])
         return cursor.fetchone()[0]
 
-    common = next((w for w, _ in ranked if searchable(w)), None)
-    rare = next((w for w, _ in reversed(ranked) if searchable(w)), None)
-    return _search_counts(cursor, common, rare) | {"search_sample": len(texts)}
+    # The rare one by its stem, as the search matches it ("warnings" finds "warning" too).
+    cursor.execute(
+        f"SELECT word FROM ts_stat($$SELECT to_tsvector('english', {WORDINGS}) "
+        "FROM (SELECT * FROM cases_caseline TABLESAMPLE SYSTEM (" + f"{percent:f}" + ") REPEATABLE (1)) l "
+        "JOIN cases_foireturn t ON t.id = l.foi_return_id AND t.review_state = 'approved'$$) "
+        "WHERE word ~ '^[a-z]{4,}$' AND websearch_to_tsquery('english', word)::text = quote_literal(word) "
+        "ORDER BY ndoc, word LIMIT 1"
+    )
+    found = cursor.fetchone()
+    rare = found[0] if found else None
+    return _search_counts(cursor, broad_search(texts, searchable), rare) | {"search_sample": len(texts)}
+
+
+def broad_search(texts: list[str], searchable=lambda word: True, most: int = 8) -> str | None:
+    """A search matching every line of the sample that has a word at all: no one word need be on
+    every line, so the fewest words (greedily) joined with websearch's `or`."""
+    rows = [set(WORD.findall(text.lower())) for text in texts]
+    uncovered = [row for row in rows if row]
+    chosen: list[str] = []
+    while uncovered and len(chosen) < most:
+        counts = Counter(word for row in uncovered for word in row if word not in chosen)
+        best = next(
+            (w for w, _ in sorted(counts.items(), key=lambda i: (-i[1], i[0])) if searchable(w)), None
+        )
+        if best is None:
+            break
+        chosen.append(best)
+        uncovered = [row for row in uncovered if best not in row]
+    return " or ".join(chosen) or None
 
 
 def _search_counts(cursor, common: str | None, rare: str | None) -> dict:
@@ -146,11 +170,14 @@ def _search_counts(cursor, common: str | None, rare: str | None) -> dict:
     if common and rare:
         cursor.execute(
             f"SELECT count(*) FILTER (WHERE v @@ websearch_to_tsquery('english', %s)), "
-            f"count(*) FILTER (WHERE v @@ websearch_to_tsquery('english', %s)) "
+            f"count(*) FILTER (WHERE v @@ websearch_to_tsquery('english', %s)), "
+            "count(*) FILTER (WHERE v <> ''::tsvector) "
             f"FROM (SELECT to_tsvector('english', {WORDINGS}) AS v {PUBLIC_LINES}) AS lines",
             [common, rare],
         )
-        found["search_every_lines"], found["search_selective_lines"] = cursor.fetchone()
+        found["search_every_lines"], found["search_selective_lines"], found["lines_with_words"] = (
+            cursor.fetchone()
+        )
     return found
 
 

@@ -200,8 +200,13 @@ def targets(results: dict) -> list[dict]:
         if entries:
             worst = max(entries, key=lambda e: _page_time(e) if _page_time(e) is not None else float("inf"))
             value = _page_time(worst)
-            measured = f"`{worst['path']}` " + (
-                ms(value) if value is not None else worst.get("error", "failed")
+            found = results["sizes"][big].get("found", {})
+            key = "search_every_lines" if which == "every line" else "search_selective_lines"
+            share = ""
+            if found.get(key) and found.get("public_lines"):
+                share = f" (matches {100 * found[key] / found['public_lines']:.1f}% of lines)"
+            measured = f"`{worst['path']}`{share} " + (
+                ms(value) if value is not None else worst.get("error", "not measured")
             )
             add(
                 f"A search matching {'every line' if which == 'every line' else 'few lines'} {text}",
@@ -491,7 +496,13 @@ def _pages_section(results: dict) -> list[str]:
         found_lines.append(
             f"at {label}: force `{found.get('force')}` ({found.get('force_lines', 0):,} lines), region "
             f"{found.get('region')}, study `{found.get('study')}`, searches `{found.get('search_every')}` "
-            f"(matches {number(found.get('search_every_lines'))} lines) and `{found.get('search_selective')}` "
+            f"(matches {number(found.get('search_every_lines'))} lines"
+            + (
+                f" of the {found['lines_with_words']:,} with any wording"
+                if found.get("lines_with_words")
+                else ""
+            )
+            + f") and `{found.get('search_selective')}` "
             f"(matches {number(found.get('search_selective_lines'))})"
         )
     return [
@@ -637,7 +648,8 @@ def _load_section(results: dict) -> list[str]:
         "",
         f"`wrk` on the same machine (so it takes CPU from the server), 2 threads, 10 connections, each "
         f"server's page requested a few times first; at {size}. Errors: non-2xx responses / socket errors "
-        "and timeouts (10 s).",
+        "and timeouts (10 s). A request still running when the time ends is not counted: 0 requests "
+        "means none finished.",
         "",
         *_table(["server", "page", "time", "requests", "req/s", "p50", "p95", "p99", "errors"], rows),
         "",

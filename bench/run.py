@@ -34,6 +34,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote_plus
 
 # The project, not bench/: a module there named like a library's (data, web) would shadow it.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
@@ -77,9 +78,9 @@ def page_list(found: dict) -> list[dict]:
         ("a study by rate", f"?study={study}&sort=rate"),
     ]
     if every:
-        filters.append(("search, every line", f"?q={every}"))
+        filters.append(("search, every line", f"?q={quote_plus(every)}"))
     if rare:
-        filters.append(("search, selective", f"?q={rare}"))
+        filters.append(("search, selective", f"?q={quote_plus(rare)}"))
     pages = [{"key": "home", "page": "/", "what": "home", "path": "/"}]
     for base in ("dashboard", "cases"):
         for what, query in filters:

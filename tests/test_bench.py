@@ -4,6 +4,7 @@ import pytest
 
 from bench import report
 from bench.common import database_name, ms, parse_size, percentile, size_label
+from bench.data import broad_search
 from bench.run import page_list, parse_args
 
 
@@ -179,3 +180,15 @@ def test_render_keeps_the_explain_notes():
     assert "The dashboard uses the rollup." in text
     assert "SYNTHETIC" in text and "`make bench`" in text
     assert report.EXPLAIN_PLACEHOLDER in report.render(_results(), "")
+
+
+def test_broad_search_covers_every_line_with_a_word():
+    texts = ["police officer", "member of staff", "police staff", "", "email"]
+    query = broad_search(texts)
+    words = query.split(" or ")
+    assert words[0] in ("police", "staff")
+    for text in texts:
+        if text:
+            assert any(word in text for word in words)
+    assert broad_search([""]) is None
+    assert broad_search(["police staff"], searchable=lambda word: word != "police") == "staff"
