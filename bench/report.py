@@ -204,7 +204,7 @@ def targets(results: dict) -> list[dict]:
             key = "search_every_lines" if which == "every line" else "search_selective_lines"
             share = ""
             if found.get(key) and found.get("public_lines"):
-                share = f" (matches {100 * found[key] / found['public_lines']:.1f}% of lines)"
+                share = f" (matches {found[key]:,} lines, {100 * found[key] / found['public_lines']:.1f}%)"
             measured = f"`{worst['path']}`{share} " + (
                 ms(value) if value is not None else worst.get("error", "not measured")
             )
