@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test serve setup install lint superuser clean-db backup restore
+.PHONY: run test serve setup install lint superuser clean-db backup restore bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,3 +61,12 @@ superuser: install
 # Stops nothing that is running: use only with the app stopped.
 clean-db:
 	rm -rf var/pgdata
+
+# Benchmarks (docs/performance.md, which it rewrites): builds the SYNTHETIC bench databases when
+# missing (misuse_tracker_100k_bench, misuse_tracker_1m_bench), then measures pages, queries,
+# export, import, load (wrk, installed if missing) and Datasette as a peer (.venv-bench, from
+# bench/requirements.txt) in one run. About an hour; BENCH_ARGS=--quick for 100k lines only.
+bench: install
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
