@@ -1,7 +1,7 @@
 """Settings for Misuse Tracker, read from the environment (every variable: docs/deploy.md).
 
 Production by default: DEBUG is off unless DEBUG=1, and then SECRET_KEY, ALLOWED_HOSTS and
-DATABASE_URL (an external PostgreSQL 14 or newer) must be set, or nothing starts. With DEBUG=1
+DATABASE_URL (an external PostgreSQL 15 or newer) must be set, or nothing starts. With DEBUG=1
 (`make run`, `make test`) and no DATABASE_URL, the embedded PostgreSQL 18 server in var/pgdata is
 started or attached to. There is no SQLite anywhere.
 """
@@ -121,7 +121,7 @@ if os.environ.get("DATABASE_URL"):
         "default": dj_database_url.config(conn_max_age=CONN_MAX_AGE, conn_health_checks=True),
     }
     if "postgresql" not in DATABASES["default"]["ENGINE"]:
-        raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (14 or newer).")
+        raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (15 or newer).")
 elif DEBUG:
     # The embedded server is for development and tests only, and starts only here.
     from misuse_tracker.embedded_db import server_settings

@@ -13,6 +13,7 @@ PAGE_CACHE_ENTRIES; PAGE_CACHE_DIR shares it between processes on one machine (d
 
 import hashlib
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.core.cache import caches
 from django.http import HttpResponse
@@ -24,7 +25,8 @@ CACHE = "pages"
 
 def _key(request, version: str) -> str:
     # The same filters in any order are the same page; the path names the page.
-    query = "&".join(f"{name}={value}" for name, values in sorted(request.GET.lists()) for value in values)
+    # Encoded, so a value holding "&" or "=" can never read as other parameters.
+    query = urlencode(sorted((name, value) for name, values in request.GET.lists() for value in values))
     digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
     return f"page:{version}:{digest}"
 

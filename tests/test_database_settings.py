@@ -50,7 +50,7 @@ def test_a_database_url_that_is_not_postgresql_is_refused():
         text=True,
     )
     assert result.returncode != 0
-    assert "DATABASE_URL must point at PostgreSQL (14 or newer)." in result.stderr
+    assert "DATABASE_URL must point at PostgreSQL (15 or newer)." in result.stderr
 
 
 def test_production_without_a_secret_key_fails_loudly():

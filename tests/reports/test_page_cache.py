@@ -54,3 +54,11 @@ def test_a_write_that_leaves_no_history_row_changes_the_version_too(client):
     after = client.get(SURREY)
     assert after["X-Dataset-Version"] != first["X-Dataset-Version"]
     assert (after["X-Page-Cache"], headline(after.content.decode(), "cases")) == ("miss", "at least 53")
+
+
+def test_a_value_holding_an_ampersand_is_another_page(client):
+    """`q=police&study=…` encoded into one value is a search, not the study's page."""
+    study = client.get("/dashboard/?study=parliament-street-2019&force=surrey")
+    search = client.get("/dashboard/?force=surrey%26study%3Dparliament-street-2019")
+    assert (study.status_code, search.status_code) == (200, 400)
+    assert search["X-Page-Cache"] == "miss"
