@@ -18,7 +18,7 @@ from datetime import date
 
 import psycopg2.extensions
 from django.db import connection, transaction
-from django.db.models import Max, Min, QuerySet
+from django.db.models import QuerySet
 from django.utils.text import slugify
 
 from cases.models import CaseLine, CriminalOutcome, FoiReturn, Offence, Outcome, Role, Source, System, Unit
@@ -265,16 +265,21 @@ class CaseLineExport:
             yield cursor.cursor
 
     def pages(self, cursor, *, ids: int | None = None) -> Iterator[str]:
-        """The SELECT of each page of `ids` line ids (PAGE_IDS), in order; none when no line matches."""
+        """The SELECT of each page of `ids` matching lines (PAGE_IDS), in order; none when none match.
+
+        Each page's id range is found just before it is read (the next `ids` matching ids, from
+        the primary key in order), so a page is never empty and a download's first lines are
+        not held up by counting the rest.
+        """
         from reports.engine import return_completeness
 
         returns = list(self.filterset.returns().select_related("request", "force"))
         lines = self.filterset.lines_of([r.id for r in returns])
-        bounds = lines.aggregate(first=Min("id"), last=Max("id"))
-        if bounds["first"] is None:
-            return
+        id_sql, id_params = lines.order_by().values_list("id").query.sql_with_params()
         completeness = return_completeness()
         records = [_return_record(r, completeness.get(r.id)) for r in returns]
+        if not records:
+            return
         arrays = ", ".join(f"%s::{kind}[]" for kind in RETURN_FIELDS.values())
         per_return = cursor.mogrify(arrays, [list(values) for values in zip(*records, strict=True)]).decode()
         sql, params = lines.order_by("id").values_list(*LINE_FIELDS).query.sql_with_params()
@@ -283,8 +288,16 @@ class CaseLineExport:
         titles = formula_safe_sql("string_agg(src.title, ' | ' ORDER BY src.publisher, src.url)")
         urls = formula_safe_sql("string_agg(src.url, ' ' ORDER BY src.publisher, src.url)")
         ids = ids or PAGE_IDS
-        for after in range(bounds["first"] - 1, bounds["last"], ids):
-            upto = after + ids
+        after = 0
+        while True:
+            cursor.execute(
+                f"SELECT max(id), count(*) FROM (SELECT id FROM ({id_sql}) AS m(id) WHERE id > %s "
+                "ORDER BY id LIMIT %s) AS page",
+                [*id_params, after, ids],
+            )
+            upto, found = cursor.fetchone()
+            if not found:
+                return
             yield (
                 f"SELECT {select} FROM ({inner}) AS l({', '.join(LINE_FIELDS)}) "
                 # OFFSET 0 keeps this lookup a nested loop, and so the lines in their order.
@@ -296,6 +309,7 @@ class CaseLineExport:
                 "ON s.caseline_id = l.id "
                 f"WHERE l.id > {after} AND l.id <= {upto} ORDER BY l.id"
             )
+            after = upto
 
     def rows(self) -> Iterator[tuple]:
         """Every row as Python values (numbers, dates, text), for the XLSX."""
