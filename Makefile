@@ -37,7 +37,8 @@ test: setup
 
 # Production: DEBUG off; SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL from the environment
 # (docs/deploy.md). Static files hashed and gzipped, migrations, then gunicorn on PORT with
-# WEB_CONCURRENCY workers (gunicorn.conf.py).
+# WEB_CONCURRENCY workers (gunicorn.conf.py), sharing one page cache in PAGE_CACHE_DIR.
+serve: export PAGE_CACHE_DIR ?= $(CURDIR)/var/cache/pages
 serve: install
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 	$(BIN)/python manage.py migrate --no-input

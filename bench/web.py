@@ -4,6 +4,8 @@ over HTTP on localhost: the time from sending a request to its last byte, one re
 import gzip
 import http.client
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,10 +115,15 @@ class Gunicorn:
         )
         self.process = None
         self.port = None
+        self.cache_dir = None
 
     def __enter__(self) -> "Gunicorn":
         self.port = free_port()
+        # As `make serve`: one page cache shared by the workers; a new one per start, so the
+        # first request after a start is cold.
+        self.cache_dir = tempfile.mkdtemp(prefix="page-cache-", dir=self.log.parent)
         env = production_env(self.server.url(self.dbname)) | {
+            "PAGE_CACHE_DIR": self.cache_dir,
             "WEB_CONCURRENCY": str(GUNICORN_WORKERS),
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
@@ -161,6 +168,8 @@ class Gunicorn:
         if self.process is not None:
             self.children.stop(self.process)
             self.process = None
+        if self.cache_dir:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
         self.server.terminate_backends(self.dbname)
 
 

@@ -5,11 +5,13 @@ hands the engine its inputs and gathers what the page shows beside the numbers (
 answers, published figures, workforce).
 """
 
+import logging
 import threading
 from collections import OrderedDict, defaultdict
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.db import DatabaseError
 from django.db.models import Count, F, Prefetch, QuerySet, Sum
 from django.http import QueryDict
 
@@ -18,6 +20,8 @@ from cases.selectors import reported_value, statements
 from forces.models import Force, WorkforceSnapshot
 from reports import charts, engine
 from reports.filters import PRESENTATION_PARAMS, CaseLineFilter, FigureFilter
+
+logger = logging.getLogger(__name__)
 
 NOT_STATED = "not stated"
 
@@ -151,6 +155,20 @@ def aggregate(
         while len(_datasets) > DATASETS_KEPT:
             _datasets.popitem(last=False)
     return dataset
+
+
+def dataset_warm() -> bool:
+    """Build the unfiltered dataset now, so the first visitor after a server start does not wait.
+
+    gunicorn calls it as each worker starts (gunicorn.conf.py). A database that is not there yet
+    only means the first request builds it, as it would have: never a worker that fails to start.
+    """
+    try:
+        aggregate()
+    except DatabaseError:
+        logger.warning("Figures not prepared at start: the database could not be read.", exc_info=True)
+        return False
+    return True
 
 
 def check_sort(sort: str) -> str:

@@ -62,3 +62,18 @@ def test_a_value_holding_an_ampersand_is_another_page(client):
     search = client.get("/dashboard/?force=surrey%26study%3Dparliament-street-2019")
     assert (study.status_code, search.status_code) == (200, 400)
     assert search["X-Page-Cache"] == "miss"
+
+
+def test_a_worker_prepares_the_figures_before_its_first_request(client):
+    """gunicorn's post_worker_init (gunicorn.conf.py) builds the unfiltered dataset, so the first
+    page after a start reads no rollup."""
+    import runpy
+    from pathlib import Path
+
+    hooks = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    hooks["post_worker_init"](worker=None)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(SURREY)
+    assert page["X-Page-Cache"] == "miss"
+    assert headline(page.content.decode(), "cases") == "50"
+    assert not [q for q in queries if "cases_caselinerollup" in q["sql"]]
