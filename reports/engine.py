@@ -517,7 +517,7 @@ class Dataset:
             frame["foi_return_id"].to_numpy(), return_index=True, return_inverse=True
         )
         present = [int(r) for r in present]
-        ends = [*starts[1:], len(cases)]
+        ends = [*starts[1:], len(cases)] if len(starts) else []  # no lines: no records
         self.records = {
             return_id: Counts(codes[a:b], cases[a:b])
             for return_id, a, b in zip(present, starts, ends, strict=True)

@@ -467,3 +467,15 @@ def test_query_counts_are_capped_and_do_not_grow(
     with django_assert_max_num_queries(1):
         again = client.get(url)
     assert (again.status_code, again["X-Page-Cache"]) == (200, "hit")
+
+
+@pytest.mark.parametrize("query", ["q=0", "q=zzzqqq", "q=zzzqqq&force=surrey"])
+def test_a_search_that_matches_no_line_shows_nothing_known(client, query):
+    """No line found is no figure: the headline reads "—" and the download holds its header only."""
+    page = client.get(f"/dashboard/?{query}")
+    assert (page.status_code, headline(page.content.decode(), "cases")) == (200, "—")
+    table = client.get(f"/dashboard/outcomes.csv?{query}")
+    assert table.status_code == 200
+    assert b"".join(table.streaming_content if table.streaming else [table.content]) == (
+        b"outcome,outcome_label,unit,unit_label,cases,cases_is,forces\r\n"
+    )
