@@ -13,7 +13,7 @@ Rules every chart keeps:
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import plotly.graph_objects as go
 
@@ -30,11 +30,27 @@ FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", siz
 
 
 @dataclass(frozen=True)
+class ChartView:
+    """One state of a chart that buttons switch between (a count, a rate)."""
+
+    label: str  # the button's text
+    name: str  # the chart's accessible name in this state
+    visible: list[bool]  # which traces show
+    layout: dict  # Plotly relayout changes: title, axis title
+
+
+@dataclass(frozen=True)
 class Chart:
     spec: dict
     name: str  # the chart's accessible name
     caption: str  # unit, period and source
     key: str = "chart"  # names its element on a page: chart-<key>, its data chart-<key>-data
+    views: tuple[ChartView, ...] = ()  # states to switch between, the first shown; none for most
+
+    @property
+    def data(self) -> dict:
+        """What the page embeds: the Plotly figure and the states its buttons switch to."""
+        return {**self.spec, "views": [asdict(view) for view in self.views]}
 
 
 def _layout(title: str, **extra) -> dict:
@@ -93,7 +109,7 @@ def force_chart(view) -> Chart | None:
         )
     ]
     with_rate = [(label, r) for label, r in zip(labels, named, strict=True) if r.rate.per_1000 is not None]
-    menus = []
+    switch = []
     if len(with_rate) >= 2:
         bars.append(
             go.Bar(
@@ -110,36 +126,24 @@ def force_chart(view) -> Chart | None:
                 visible=False,
             )
         )
-        title_rate = f"{unit} per 1,000 headcount, by force"
-        menus = [
-            dict(
-                type="buttons",
-                direction="right",
-                x=1,
-                xanchor="right",
-                y=1.12,
-                buttons=[
-                    dict(
-                        label="Count",
-                        method="update",
-                        args=[
-                            {"visible": [True, False]},
-                            {"title.text": f"{unit}, by force", "xaxis.title.text": unit},
-                        ],
-                    ),
-                    dict(
-                        label="Per 1,000 headcount",
-                        method="update",
-                        args=[
-                            {"visible": [False, True]},
-                            {
-                                "title.text": title_rate,
-                                "xaxis.title.text": "per 1,000 headcount over the study's period",
-                            },
-                        ],
-                    ),
-                ],
-            )
+        # Switched by HTML buttons beside the chart (static/js/charts.js), not Plotly's own menu:
+        # real buttons are reachable and announced by keyboard and screen reader.
+        switch = [
+            ChartView(
+                label="Count",
+                name=f"Bar chart: {unit.lower()} by force",
+                visible=[True, False],
+                layout={"title.text": f"{unit}, by force", "xaxis.title.text": unit},
+            ),
+            ChartView(
+                label="Per 1,000 headcount",
+                name=f"Bar chart: {unit.lower()} per 1,000 headcount, by force",
+                visible=[False, True],
+                layout={
+                    "title.text": f"{unit} per 1,000 headcount, by force",
+                    "xaxis.title.text": "per 1,000 headcount over the study's period",
+                },
+            ),
         ]
     figure = go.Figure(bars)
     figure.update_layout(
@@ -149,7 +153,6 @@ def force_chart(view) -> Chart | None:
             yaxis=dict(autorange="reversed", automargin=True),
             xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
             showlegend=False,
-            updatemenus=menus,
         )
     )
     hatched = any(not r.cases.complete for r in named)
@@ -157,9 +160,9 @@ def force_chart(view) -> Chart | None:
         f"{unit}, by force. {_periods(view)}. "
         f"Source: the case lines of {_studies(view)}, each from its published sources."
         + (" Hatched bars are partly known totals (at least N)." if hatched else "")
-        + (" The buttons switch to the rate per 1,000 headcount." if menus else "")
+        + (" The buttons switch to the rate per 1,000 headcount." if switch else "")
     )
-    return Chart(_spec(figure), f"Bar chart: {unit.lower()} by force", caption, "forces")
+    return Chart(_spec(figure), f"Bar chart: {unit.lower()} by force", caption, "forces", tuple(switch))
 
 
 def breakdown_chart(view, breakdown, title: str) -> Chart | None:

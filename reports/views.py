@@ -1,4 +1,7 @@
-"""Public pages: request → FilterSet → selector → HTML (with chart JSON). Views stay thin."""
+"""Public pages: request → FilterSet → selector → HTML (with chart JSON). Views stay thin.
+
+Every page first redirects an address holding empty parameters to its clean one
+(reports/permalinks.py), then is served from the page cache or computed."""
 
 import codecs
 import itertools
@@ -21,6 +24,7 @@ from forces.models import Force
 from reports import charts, engine, exports, selectors
 from reports.models import ExportLog
 from reports.page_cache import by_dataset_version
+from reports.permalinks import active_filters, clean_address
 from reports.selectors import BadFilter
 
 HEADLINE_REQUEST = "parliament-street-2019"
@@ -30,6 +34,7 @@ def _bad_filter(request, error: BadFilter):
     return render(request, "reports/bad_filter.html", {"messages": error.messages}, status=400)
 
 
+@clean_address
 @by_dataset_version
 def home(request):
     foi_request = get_object_or_404(
@@ -40,6 +45,7 @@ def home(request):
     return render(request, "reports/home.html", context)
 
 
+@clean_address
 @by_dataset_version
 def dashboard(request):
     try:
@@ -66,6 +72,7 @@ def dashboard(request):
             "facets": engine.facets(found.dataset, found.selection),
             "facet_labels": _facet_labels(found.filterset),
             "open_facets": set(request.GET) | {"unit", "study", "region", "outcome"},
+            "active_filters": active_filters(request.GET),
             "charts": [
                 chart
                 for chart in (
@@ -85,33 +92,39 @@ def _facet_labels(filterset) -> list[tuple[str, str]]:
     return [(name, filterset.filters[name].label) for name in engine.FACETS]
 
 
+@clean_address
 @by_dataset_version
 def force_list(request):
     return render(request, "reports/force_list.html", {"forces": selectors.force_list()})
 
 
+@clean_address
 @by_dataset_version
 def force_detail(request, slug):
     force = get_object_or_404(Force, slug=slug)
     return render(request, "reports/force_detail.html", selectors.force_profile(force=force))
 
 
+@clean_address
 @by_dataset_version
 def request_list(request):
     return render(request, "reports/request_list.html", {"studies": selectors.studies_overview()})
 
 
+@clean_address
 @by_dataset_version
 def request_detail(request, slug):
     foi_request = get_object_or_404(FoiRequest.objects.public().prefetch_related("sources"), slug=slug)
     return render(request, "reports/request_detail.html", selectors.request_profile(foi_request=foi_request))
 
 
+@clean_address
 @by_dataset_version
 def methodology(request):
     return render(request, "reports/methodology.html", selectors.methodology())
 
 
+@clean_address
 @by_dataset_version
 def figures(request):
     try:
@@ -163,6 +176,7 @@ PERMALINK_PAGES = {
 }
 
 
+@clean_address
 @by_dataset_version
 def case_lines(request):
     try:
@@ -185,6 +199,7 @@ def case_lines(request):
             "facets": engine.facets(found.dataset, found.selection),
             "facet_labels": _facet_labels(found.filterset),
             "open_facets": set(request.GET) | {"unit", "study", "outcome"},
+            "active_filters": active_filters(request.GET),
         },
     )
 

@@ -128,10 +128,10 @@ def export_query(context, query="", **extra):
 
 @register.inclusion_tag("reports/_cite.html", takes_context=True)
 def cite_this_view(context):
+    from reports.permalinks import canonical_url
     from reports.selectors import dataset_version
 
-    request = context["request"]
-    return {"permalink": request.build_absolute_uri(), "version": dataset_version()}
+    return {"permalink": canonical_url(context["request"]), "version": dataset_version()}
 
 
 @register.filter

@@ -44,7 +44,16 @@ def test_analyst_filters_sorts_and_opens_a_force(site, page, axe):
 def test_force_chart_switches_to_rate(site, page):
     page.goto(site + "/dashboard/?study=parliament-street-2019")
     page.locator('#chart-forces[data-rendered="true"]').wait_for()
-    page.locator("#chart-forces").get_by_text("Per 1,000 headcount").click()
+    switch = page.get_by_role("group", name="Show in the chart")
+    rate = switch.get_by_role("button", name="Per 1,000 headcount")
+    assert rate.get_attribute("aria-pressed") == "false"
+    rate.click()
     page.locator(
         "#chart-forces .gtitle", has_text="People disciplined per 1,000 headcount, by force"
     ).wait_for()
+    assert rate.get_attribute("aria-pressed") == "true"
+    assert switch.get_by_role("button", name="Count", exact=True).get_attribute("aria-pressed") == "false"
+    assert (
+        page.get_by_role("group", name="Bar chart: people disciplined per 1,000 headcount, by force").count()
+        == 1
+    )

@@ -204,7 +204,7 @@ def test_sorting_by_rate_puts_unknown_rates_last(get):
 
 def test_sort_links_keep_the_filters(get):
     page = get("?study=parliament-street-2019&outcome=dismissed")
-    assert 'href="?study=parliament-street-2019&amp;outcome=dismissed&amp;sort=-rate#force-table"' in page
+    assert 'href="?study=parliament-street-2019&amp;outcome=dismissed&amp;sort=-rate#results"' in page
 
 
 def facet_options(page: str, facet: str) -> dict[str, str]:
@@ -251,7 +251,9 @@ def test_facet_counts_beside_options(get):
 
 def breakdown_table(page: str, dimension: str) -> dict[str, list[str]]:
     table = re.search(
-        rf'<table class="figures" id="{dimension}-table".*?</table>\s*<p class="hint">.*?</p>', page, re.S
+        rf'<table class="figures" id="{dimension}-table".*?</table>\s*</div>\s*<p class="hint">.*?</p>',
+        page,
+        re.S,
     ).group(0)
     rows = {
         code: [text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", body, re.S)]
