@@ -1,9 +1,9 @@
 """The admin: FOI requests → returns → case lines, spreadsheet imports, review, and every change's history.
 
 Roles (cases/roles.py): an Editor enters and imports, a Reviewer approves returns and changes for
-publication, a Viewer reads. Every save and delete goes through the publishing gate
-(cases/publishing.py): a change to anything public waits for another reviewer, and the public
-pages keep the approved version meanwhile.
+publication, a Viewer reads; a person's role, set on the Users page, is what lets them in. Every
+save and delete goes through the publishing gate (cases/publishing.py): a change to anything
+public waits for another reviewer, and the public pages keep the approved version meanwhile.
 """
 
 import csv
@@ -13,6 +13,9 @@ import threading
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q, Sum
@@ -46,6 +49,7 @@ from cases.publishing import (
     record_delete,
     record_save,
 )
+from cases.roles import ROLE_SUMMARIES, ROLES, user_roles_set
 from cases.selectors import return_reconciliation
 from cases.services import ImportRefused, foi_return_import, import_batch_rollback
 
@@ -774,3 +778,65 @@ class ImportBatchAdmin(HistoryAdmin):
                 blocked=blocked,
             ),
         )
+
+
+# People and their roles
+
+
+def _roles_field(*, required: bool) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=[(role, f"{role}: {ROLE_SUMMARIES[role]}") for role in ROLES],
+        widget=forms.CheckboxSelectMultiple,
+        required=required,
+        error_messages={"required": "Choose a role: without one, this person cannot sign in to the admin."},
+        help_text="A role is all a person needs to sign in to the admin: no role, no admin (bar superusers).",
+    )
+
+
+class UserAddForm(AdminUserCreationForm):
+    roles = _roles_field(required=True)
+
+
+class UserEditForm(UserChangeForm):
+    roles = _roles_field(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["roles"].initial = list(
+                self.instance.groups.filter(name__in=ROLES).values_list("name", flat=True)
+            )
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """A person is made Editor, Reviewer or Viewer in the form that creates them: one step, no staff flag."""
+
+    add_form = UserAddForm
+    form = UserEditForm
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["username", "usable_password", "password1", "password2"]}),
+        ("Role", {"classes": ["wide"], "fields": ["roles"]}),
+    ]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("Role", {"fields": ["roles", "is_active", "is_superuser"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    list_display = ["username", "email", "first_name", "last_name", "roles_held", "is_active", "is_superuser"]
+    list_filter = ["groups", "is_superuser", "is_active"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def roles_held(self, obj):
+        return ", ".join(group.name for group in obj.groups.all() if group.name in ROLES) or "—"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user_roles_set(user=form.instance, roles=form.cleaned_data["roles"])
