@@ -209,7 +209,19 @@ class FoiReturnInlineFormSet(forms.BaseInlineFormSet):
             seen[key] = form
 
 
-class FoiReturnInline(admin.TabularInline):
+class CompactTabularInline(admin.TabularInline):
+    """A tabular inline whose every control is labelled; with a `details_summary`, the fieldsets after
+    the first fold into a second row under each form (templates/admin/edit_inline/tabular_details.html)."""
+
+    template = "admin/edit_inline/tabular_details.html"
+    details_summary = ""
+
+    @property
+    def row_fields(self) -> list[str]:
+        return list(self.fieldsets[0][1]["fields"] if self.fieldsets else self.fields)
+
+
+class FoiReturnInline(CompactTabularInline):
     model = FoiReturn
     formset = FoiReturnInlineFormSet
     extra = 0
@@ -258,25 +270,30 @@ class FoiRequestAdmin(GatedAdmin, HistoryAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
-class CaseLineInline(admin.StackedInline):
+class CaseLineInline(CompactTabularInline):
+    """A line in one row of its coded fields; the reply's own wording, sources and notes fold under it."""
+
     model = CaseLine
     extra = 0
     autocomplete_fields = ["sources"]
     readonly_fields = ["import_batch"]
+    details_summary = "The reply’s wording, period, sources and notes"
     fieldsets = [
-        (None, {"fields": ["count", "basis", ("period_label", "period_start", "period_end")]}),
         (
-            "Coded, with the reply’s own wording",
+            None,
+            {"fields": ["count", "basis", "role", "offence", "system", "outcome", "criminal_outcome"]},
+        ),
+        (
+            "The reply’s own wording",
             {
                 "fields": [
-                    ("role", "role_wording"),
-                    ("offence", "offence_wording"),
-                    ("system", "system_wording"),
-                    ("outcome", "outcome_wording"),
-                    ("criminal_outcome", "criminal_outcome_wording"),
+                    ("role_wording", "offence_wording"),
+                    ("system_wording", "outcome_wording"),
+                    "criminal_outcome_wording",
                 ]
             },
         ),
+        ("Period", {"fields": [("period_label", "period_start", "period_end")]}),
         (
             "Sources and notes",
             {
