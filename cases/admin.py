@@ -1,9 +1,9 @@
 """The admin: FOI requests → returns → case lines, spreadsheet imports, review, and every change's history.
 
 Roles (cases/roles.py): an Editor enters and imports, a Reviewer approves returns and changes for
-publication, a Viewer reads. Every save and delete goes through the publishing gate
-(cases/publishing.py): a change to anything public waits for another reviewer, and the public
-pages keep the approved version meanwhile.
+publication, a Viewer reads; a person's role, set on the Users page, is what lets them in. Every
+save and delete goes through the publishing gate (cases/publishing.py): a change to anything
+public waits for another reviewer, and the public pages keep the approved version meanwhile.
 """
 
 import csv
@@ -13,6 +13,9 @@ import threading
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q, Sum
@@ -46,6 +49,7 @@ from cases.publishing import (
     record_delete,
     record_save,
 )
+from cases.roles import ROLE_SUMMARIES, ROLES, user_roles_set
 from cases.selectors import return_reconciliation
 from cases.services import ImportRefused, foi_return_import, import_batch_rollback
 
@@ -205,7 +209,19 @@ class FoiReturnInlineFormSet(forms.BaseInlineFormSet):
             seen[key] = form
 
 
-class FoiReturnInline(admin.TabularInline):
+class CompactTabularInline(admin.TabularInline):
+    """A tabular inline whose every control is labelled; with a `details_summary`, the fieldsets after
+    the first fold into a second row under each form (templates/admin/edit_inline/tabular_details.html)."""
+
+    template = "admin/edit_inline/tabular_details.html"
+    details_summary = ""
+
+    @property
+    def row_fields(self) -> list[str]:
+        return list(self.fieldsets[0][1]["fields"] if self.fieldsets else self.fields)
+
+
+class FoiReturnInline(CompactTabularInline):
     model = FoiReturn
     formset = FoiReturnInlineFormSet
     extra = 0
@@ -254,25 +270,30 @@ class FoiRequestAdmin(GatedAdmin, HistoryAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
-class CaseLineInline(admin.StackedInline):
+class CaseLineInline(CompactTabularInline):
+    """A line in one row of its coded fields; the reply's own wording, sources and notes fold under it."""
+
     model = CaseLine
     extra = 0
     autocomplete_fields = ["sources"]
     readonly_fields = ["import_batch"]
+    details_summary = "The reply’s wording, period, sources and notes"
     fieldsets = [
-        (None, {"fields": ["count", "basis", ("period_label", "period_start", "period_end")]}),
         (
-            "Coded, with the reply’s own wording",
+            None,
+            {"fields": ["count", "basis", "role", "offence", "system", "outcome", "criminal_outcome"]},
+        ),
+        (
+            "The reply’s own wording",
             {
                 "fields": [
-                    ("role", "role_wording"),
-                    ("offence", "offence_wording"),
-                    ("system", "system_wording"),
-                    ("outcome", "outcome_wording"),
-                    ("criminal_outcome", "criminal_outcome_wording"),
+                    ("role_wording", "offence_wording"),
+                    ("system_wording", "outcome_wording"),
+                    "criminal_outcome_wording",
                 ]
             },
         ),
+        ("Period", {"fields": [("period_label", "period_start", "period_end")]}),
         (
             "Sources and notes",
             {
@@ -774,3 +795,65 @@ class ImportBatchAdmin(HistoryAdmin):
                 blocked=blocked,
             ),
         )
+
+
+# People and their roles
+
+
+def _roles_field(*, required: bool) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=[(role, f"{role}: {ROLE_SUMMARIES[role]}") for role in ROLES],
+        widget=forms.CheckboxSelectMultiple,
+        required=required,
+        error_messages={"required": "Choose a role: without one, this person cannot sign in to the admin."},
+        help_text="A role is all a person needs to sign in to the admin: no role, no admin (bar superusers).",
+    )
+
+
+class UserAddForm(AdminUserCreationForm):
+    roles = _roles_field(required=True)
+
+
+class UserEditForm(UserChangeForm):
+    roles = _roles_field(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["roles"].initial = list(
+                self.instance.groups.filter(name__in=ROLES).values_list("name", flat=True)
+            )
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """A person is made Editor, Reviewer or Viewer in the form that creates them: one step, no staff flag."""
+
+    add_form = UserAddForm
+    form = UserEditForm
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["username", "usable_password", "password1", "password2"]}),
+        ("Role", {"classes": ["wide"], "fields": ["roles"]}),
+    ]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("Role", {"fields": ["roles", "is_active", "is_superuser"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    list_display = ["username", "email", "first_name", "last_name", "roles_held", "is_active", "is_superuser"]
+    list_filter = ["groups", "is_superuser", "is_active"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def roles_held(self, obj):
+        return ", ".join(group.name for group in obj.groups.all() if group.name in ROLES) or "—"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user_roles_set(user=form.instance, roles=form.cleaned_data["roles"])

@@ -1,4 +1,12 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """Django's admin on our site, where a role, not "Staff status", lets a person in (admin_site.py)."""
+
+    default = False  # named in INSTALLED_APPS; MisuseTrackerConfig stays this module's default
+    default_site = "misuse_tracker.admin_site.AdminSite"
 
 
 class MisuseTrackerConfig(AppConfig):

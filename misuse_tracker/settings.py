@@ -57,7 +57,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "misuse_tracker.apps.AdminConfig",  # django.contrib.admin, entered by role
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

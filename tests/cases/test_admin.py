@@ -119,3 +119,39 @@ def test_import_button_on_the_request_page(editor_client):
     foi_request = FoiRequest.objects.get(slug="parliament-street-2019")
     page = editor_client.get(f"/admin/cases/foirequest/{foi_request.pk}/change/").content.decode()
     assert f'href="/admin/cases/importbatch/import/?request={foi_request.pk}"' in page
+
+
+def test_a_line_error_in_its_folded_fields_shows_them_open(editor_client):
+    study = FoiRequest.objects.create(
+        slug="folded", title="Folded", period_label="2020", counting_unit="people"
+    )
+    foi_return = FoiReturn.objects.create(
+        request=study, force=Force.objects.get(slug="kent"), status="answered"
+    )
+    line = {
+        "count": "2",
+        "basis": "stated",
+        "role": "not_stated",
+        "offence": "not_stated",
+        "system": "not_stated",
+        "outcome": "not_stated",
+        "criminal_outcome": "not_stated",
+        "period_start": "2020-12-31",
+        "period_end": "2020-01-01",
+    }
+    response = editor_client.post(
+        f"/admin/cases/foireturn/{foi_return.pk}/change/",
+        {
+            "request": study.pk,
+            "force": foi_return.force_id,
+            "status": "answered",
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            **{f"lines-0-{name}": value for name, value in line.items()},
+        },
+    )
+    page = unescape(response.content.decode())
+    folded = page[page.index('id="lines-0-details"') :].split("</details>")[0]
+    assert "<details open>" in folded
+    assert "The period must end on or after its start: check the two dates." in folded
+    assert "<details>" in page[page.index('id="lines-empty-details"') :]  # the others stay folded

@@ -1,12 +1,16 @@
-"""Who may do what in the admin: every admin and import URL, for anonymous, viewer, editor, reviewer."""
+"""Who may do what in the admin: every admin and import URL, for anonymous, viewer, editor, reviewer;
+and a role, given in the form that creates a person, is all it takes to sign in."""
+
+from html import unescape
 
 import pytest
+from django.contrib.auth.models import User
 
 from cases.imports import import_plan, spreadsheet_read
 from cases.models import CaseLine, FoiReturn, ReportedFigure, Source
 from cases.services import foi_return_import
 from forces.models import Force, WorkforceSnapshot
-from tests.cases.conftest import GOOD_ROWS, csv_bytes, make_user
+from tests.cases.conftest import GOOD_ROWS, PASSWORD, csv_bytes, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +119,91 @@ def test_viewer_cannot_change_anything(client, objects):
     assert response.status_code == 403
     source.refresh_from_db()
     assert source.title != "changed"
+
+
+LOGIN = "/admin/login/?next=/admin/"
+REFUSED = (
+    "Please enter the correct username and password of an account with an admin role (Editor, Reviewer or "
+    "Viewer). Both fields may be case-sensitive."
+)
+
+
+def add_user(client, username, roles):
+    return client.post(
+        "/admin/auth/user/add/",
+        {"username": username, "usable_password": "true", "password1": PASSWORD, "password2": PASSWORD}
+        | ({"roles": roles} if roles else {}),
+    )
+
+
+def sign_in(client, username):
+    return client.post(LOGIN, {"username": username, "password": PASSWORD})
+
+
+def test_an_editor_is_made_in_one_step_and_can_import(client, superuser):
+    client.force_login(superuser)
+    response = add_user(client, "nina", ["Editor"])
+    assert response.status_code == 302, unescape(response.content.decode())
+    nina = User.objects.get(username="nina")
+    assert list(nina.groups.values_list("name", flat=True)) == ["Editor"]
+    assert not nina.is_staff  # no "Staff status" to remember
+    client.logout()
+    assert sign_in(client, "nina")["Location"] == "/admin/"
+    page = client.get("/admin/cases/importbatch/import/")
+    assert page.status_code == 200
+    assert "<h1>Import a spreadsheet</h1>" in page.content.decode()
+
+
+def test_a_person_needs_a_role(client, superuser):
+    client.force_login(superuser)
+    response = add_user(client, "noone", [])
+    assert "Choose a role: without one, this person cannot sign in to the admin." in unescape(
+        response.content.decode()
+    )
+    assert not User.objects.filter(username="noone").exists()
+
+
+def test_taken_out_of_every_role_a_person_loses_the_admin(client, superuser):
+    eddie = make_user("eddie", "Editor")
+    editor_client = client.__class__()
+    editor_client.force_login(eddie)
+    assert editor_client.get("/admin/").status_code == 200
+    client.force_login(superuser)
+    response = client.post(
+        f"/admin/auth/user/{eddie.pk}/change/",
+        {
+            "username": "eddie",
+            "is_active": "on",
+            "date_joined_0": "2025-01-01",
+            "date_joined_1": "09:00:00",
+        },
+    )
+    assert response.status_code == 302, unescape(response.content.decode())
+    # Still marked staff (made so by the fixture): the role, not the flag, is what counts.
+    assert User.objects.get(pk=eddie.pk).is_staff
+    assert editor_client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+    refused = sign_in(client.__class__(), "eddie")
+    assert refused.status_code == 200
+    assert REFUSED in unescape(refused.content.decode())
+
+
+def test_the_users_page_shows_roles_and_keeps_other_groups(client, superuser):
+    from django.contrib.auth.models import Group
+
+    vera = make_user("vera", "Viewer")
+    vera.groups.add(Group.objects.create(name="Newsletter"))
+    client.force_login(superuser)
+    listing = client.get("/admin/auth/user/").content.decode()
+    assert '<td class="field-roles_held">Viewer</td>' in listing
+    change = client.post(
+        f"/admin/auth/user/{vera.pk}/change/",
+        {
+            "username": "vera",
+            "is_active": "on",
+            "roles": ["Reviewer", "Viewer"],
+            "date_joined_0": "2025-01-01",
+            "date_joined_1": "09:00:00",
+        },
+    )
+    assert change.status_code == 302
+    assert sorted(vera.groups.values_list("name", flat=True)) == ["Newsletter", "Reviewer", "Viewer"]
