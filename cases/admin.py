@@ -8,7 +8,6 @@ public waits for another reviewer, and the public pages keep the approved versio
 
 import csv
 import io
-import secrets
 import threading
 
 from django import forms
@@ -29,7 +28,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cases.change_requests import ChangeRequest
 from cases.forms import ImportForm
-from cases.imports import COLUMNS, ImportPlan, Spreadsheet, import_plan
+from cases.imports import COLUMNS, ImportPlan, KeptUpload, import_plan, upload_discard, upload_read
 from cases.models import (
     CaseLine,
     FoiRequest,
@@ -629,7 +628,7 @@ class ImportBatchAdmin(HistoryAdmin):
         if request.method == "POST":
             form = ImportForm(request.POST, request.FILES)
             if form.is_valid() and not form.plan.errors:
-                return self._preview(request, form.plan)
+                return self._preview(request, form.plan, form.keep_upload())
         else:
             form = ImportForm(initial={"request": request.GET.get("request", "")})
         return TemplateResponse(
@@ -638,13 +637,11 @@ class ImportBatchAdmin(HistoryAdmin):
             self._context(request, title="Import a spreadsheet", form=form, plan=form.plan),
         )
 
-    def _preview(self, request, plan: ImportPlan):
-        token = secrets.token_urlsafe(16)
-        request.session[PENDING_IMPORT] = {
-            "token": token,
-            "request": plan.foi_request.pk,
-            "spreadsheet": plan.spreadsheet.as_session(),
-        }
+    def _preview(self, request, plan: ImportPlan, upload: KeptUpload):
+        # The session holds the token and checksum of the file kept on disk, never its rows.
+        self._pending_discard(request)
+        token = upload.token
+        request.session[PENDING_IMPORT] = {"request": plan.foi_request.pk, **upload.as_session()}
         reconciliations = []
         for planned in plan.returns:
             preview_return = FoiReturn(
@@ -685,16 +682,17 @@ class ImportBatchAdmin(HistoryAdmin):
             messages.error(request, expired)
             return redirect("admin:cases_importbatch_import")
         foi_request = FoiRequest.objects.filter(pk=pending["request"]).first()
-        if foi_request is None:
-            del request.session[PENDING_IMPORT]
+        spreadsheet = upload_read(
+            token=pending["token"], name=pending.get("name", ""), sha256=pending.get("sha256", "")
+        )
+        if foi_request is None or spreadsheet is None:
+            self._pending_discard(request)
             messages.error(request, expired)
             return redirect("admin:cases_importbatch_import")
-        plan = import_plan(
-            foi_request=foi_request, spreadsheet=Spreadsheet.from_session(pending["spreadsheet"])
-        )
+        plan = import_plan(foi_request=foi_request, spreadsheet=spreadsheet)
         if plan.errors:
             # Something changed since the preview (a return added meanwhile, say).
-            del request.session[PENDING_IMPORT]
+            self._pending_discard(request)
             form = ImportForm(initial={"request": foi_request.pk})
             return TemplateResponse(
                 request,
@@ -704,10 +702,10 @@ class ImportBatchAdmin(HistoryAdmin):
         try:
             batch = foi_return_import(plan=plan, user=request.user, via=ImportBatch.Via.ADMIN)
         except ImportRefused as error:
-            del request.session[PENDING_IMPORT]
+            self._pending_discard(request)
             messages.error(request, str(error))
             return redirect("admin:cases_importbatch_import")
-        del request.session[PENDING_IMPORT]
+        self._pending_discard(request)
         messages.success(
             request,
             f"Imported “{batch.file_name}” into “{foi_request.title}”: {len(plan.returns)} "
@@ -716,6 +714,11 @@ class ImportBatchAdmin(HistoryAdmin):
             "A reviewer must approve them before they are public.",
         )
         return redirect("admin:cases_importbatch_change", batch.pk)
+
+    def _pending_discard(self, request) -> None:
+        pending = request.session.pop(PENDING_IMPORT, None)
+        if pending and pending.get("token"):
+            upload_discard(token=pending["token"])
 
     def template_csv_view(self, request):
         self._require(request, "cases.add_importbatch")

@@ -1,28 +1,35 @@
 """Reading a force's return (or a whole study) from a CSV or XLSX file, safely, into an import plan.
 
-Nothing here writes: `spreadsheet_read` turns bytes into rows (or refuses the file with a message a
-person can act on), and `import_plan` checks every row against the request and the database and
-says what an import would write, or every row error. `cases.services.foi_return_import` writes a
-plan, all or nothing. The format is documented in docs/importing.md.
+Nothing here writes to the database: `spreadsheet_read` turns bytes into rows (or refuses the file
+with a message a person can act on), skipping the title and note rows a reply puts around its
+table, and `import_plan` checks every cell of every row, with the models' own rules, and says what
+an import would write, or every problem at once. `cases.services.foi_return_import` writes a plan,
+all or nothing. The words a file may use (column names, wordings, force names) are curated data in
+fixtures/curation/; the format is documented in docs/importing.md.
 """
 
 import codecs
 import csv
+import difflib
+import functools
 import hashlib
 import io
+import os
 import re
+import secrets
 import zipfile
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from pathlib import PurePath
+from datetime import date, datetime, time, timedelta
+from pathlib import Path, PurePath
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
 
 from cases.models import (
     CaseLine,
@@ -39,6 +46,9 @@ from forces.models import Force
 
 EXTENSIONS = (".csv", ".xlsx")
 MAX_ERRORS_SHOWN = 50
+# Title and note rows a reply may put above its column names; past this many, the file is taken
+# to have no row of column names at all.
+HEADER_SEARCH_ROWS = 10
 
 
 class ImportFileError(Exception):
@@ -53,6 +63,15 @@ class Column:
     required: bool = False
 
 
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row that holds no case line: a title or note above the column names, or a note below."""
+
+    row: int
+    text: str
+    why: str
+
+
 @dataclass
 class Spreadsheet:
     """A file's rows as text, keyed by column, with their row numbers as a spreadsheet shows them."""
@@ -61,13 +80,16 @@ class Spreadsheet:
     size: int
     sha256: str
     rows: list[tuple[int, dict[str, str]]]
+    # How a CSV file's bytes were read ("UTF-8", "Windows-1252", ...); blank for a workbook.
+    encoding: str = ""
+    skipped: list[SkippedRow] = field(default_factory=list)
+    # Each column the file names otherwise than the template, with the name it gives it.
+    renamed: dict[str, str] = field(default_factory=dict)
 
-    def as_session(self) -> dict:
-        return {"name": self.name, "size": self.size, "sha256": self.sha256, "rows": self.rows}
-
-    @classmethod
-    def from_session(cls, data: dict) -> "Spreadsheet":
-        return cls(data["name"], data["size"], data["sha256"], [(n, row) for n, row in data["rows"]])
+    @property
+    def read_as(self) -> str:
+        """The encoding, where the preview should name it: anything but plain UTF-8."""
+        return self.encoding if self.encoding not in ("", "UTF-8") else ""
 
 
 def _normal(text: str) -> str:
@@ -76,162 +98,109 @@ def _normal(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
-# Wordings forces use, beyond each code and its label (which are always accepted).
-NOT_STATED_WORDINGS = ["not stated", "unknown", "not known", "n/a", "na", "not recorded", "none given"]
-WORDINGS = {
-    "role": (
-        Role,
-        {
-            Role.OFFICER: [
-                "officer",
-                "officers",
-                "police officers",
-                "constable",
-                "pc",
-                "sergeant",
-                "inspector",
-            ],
-            Role.STAFF: ["staff", "police staff member", "member of staff", "civilian", "civilian staff"],
-            Role.PCSO: ["police community support officer", "pcsos"],
-            Role.SPECIAL: ["special", "specials", "special constables"],
-            Role.NOT_STATED: NOT_STATED_WORDINGS,
-        },
-    ),
-    "offence": (
-        Offence,
-        {
-            Offence.ACCESS: [
-                "unauthorised access",
-                "unauthorized access",
-                "access without a policing purpose",
-                "accessing information without a policing purpose",
-                "no policing purpose",
-                "inappropriate access",
-            ],
-            Offence.DISCLOSURE: [
-                "unauthorised disclosure",
-                "unauthorized disclosure",
-                "disclosure",
-                "disclosing information",
-                "leaking information",
-            ],
-            Offence.SOCIAL_MEDIA: [
-                "social media",
-                "misuse of social media",
-                "inappropriate use of social media",
-            ],
-            Offence.EMAIL: ["email", "e mail", "misuse of email", "email misuse"],
-            Offence.SYSTEM_MISUSE: [
-                "misuse of police systems",
-                "misuse of systems",
-                "system misuse",
-                "computer misuse",
-                "it misuse",
-                "misuse of it",
-            ],
-            Offence.NOT_STATED: NOT_STATED_WORDINGS,
-        },
-    ),
-    "system": (
-        System,
-        {
-            System.PNC: ["police national computer"],
-            System.PND: ["police national database"],
-            System.NICHE: ["niche rms", "niche"],
-            System.CRIS: ["crime reporting information system"],
-            System.EMAIL: ["e mail"],
-            System.SEVERAL: ["several systems", "multiple systems", "several"],
-            System.NOT_STATED: NOT_STATED_WORDINGS,
-        },
-    ),
-    "outcome": (
-        Outcome,
-        {
-            Outcome.DISMISSED: ["dismissal", "dismissed without notice", "sacked"],
-            Outcome.RESIGNED: ["resigned", "retired", "resignation", "resigned retired"],
-            Outcome.FINAL_WRITTEN_WARNING: ["fww"],
-            Outcome.WRITTEN_WARNING: ["ww"],
-            Outcome.WARNING: [
-                "written or verbal warning",
-                "verbal or written warning",
-                "verbal and written warnings",
-            ],
-            Outcome.MANAGEMENT_ACTION: ["management advice", "management action", "words of advice"],
-            Outcome.REFLECTIVE_PRACTICE: ["reflective practice review process", "rprp"],
-            Outcome.MISCONDUCT_MEETING: ["misconduct meeting"],
-            Outcome.DISCIPLINED: ["disciplined", "reprimanded", "disciplined internally"],
-            Outcome.NO_FURTHER_ACTION: ["nfa"],
-            Outcome.NOT_STATED: NOT_STATED_WORDINGS,
-        },
-    ),
-    "criminal_outcome": (
-        CriminalOutcome,
-        {
-            CriminalOutcome.CONVICTED: ["conviction", "prosecuted and convicted"],
-            CriminalOutcome.CAUTIONED: ["caution"],
-            CriminalOutcome.NONE: ["no criminal action", "no criminal proceedings"],
-            CriminalOutcome.NOT_STATED: NOT_STATED_WORDINGS,
-        },
-    ),
-    "basis": (CaseLine.Basis, {CaseLine.Basis.REMAINDER: ["computed", "remainder of a reported total"]}),
-    "status": (
-        FoiReturn.Status,
-        {
-            FoiReturn.Status.PARTIAL: ["partly answered", "part answered", "partially answered"],
-            FoiReturn.Status.NO_REPLY: ["no response", "not answered"],
-        },
-    ),
-    "exemption": (
-        FoiReturn.Exemption,
-        {
-            FoiReturn.Exemption.S12: ["section 12", "s 12", "cost"],
-            FoiReturn.Exemption.S14: ["section 14", "s 14"],
-            FoiReturn.Exemption.S21: ["section 21", "s 21"],
-            FoiReturn.Exemption.S30: ["section 30", "s 30"],
-            FoiReturn.Exemption.S31: ["section 31", "s 31"],
-            FoiReturn.Exemption.S40: ["section 40", "s 40"],
-        },
-    ),
+# Curated data: what a file may say, kept in fixtures/curation/ with a note on where each came from.
+
+CURATION_DIR = Path(settings.BASE_DIR) / "fixtures" / "curation"
+WORDINGS_FILE = "import_wordings.csv"
+COLUMNS_FILE = "import_columns.csv"
+NOTE_ROWS_FILE = "import_note_rows.csv"
+FORCE_ALIASES_FILE = "force_aliases.csv"
+OTHER_BODIES_FILE = "other_bodies.csv"
+
+# The columns whose cells are mapped to a code, and the codes each takes.
+CHOICES = {
+    "role": Role,
+    "offence": Offence,
+    "system": System,
+    "outcome": Outcome,
+    "criminal_outcome": CriminalOutcome,
+    "basis": CaseLine.Basis,
+    "status": FoiReturn.Status,
+    "exemption": FoiReturn.Exemption,
 }
+UNATTRIBUTED = "not_stated"
 
 
-def _wording_index(choices, extra: dict) -> dict[str, str]:
-    index = {}
-    for code, label in choices.choices:
-        index[_normal(code)] = code
-        index[_normal(label)] = code
-    for code, wordings in extra.items():
-        for wording in wordings:
-            index[_normal(wording)] = code
+def _curated(file_name: str, columns: tuple[str, ...]) -> Iterator[tuple[str, dict[str, str]]]:
+    """The rows of a curated file, each with where it is ("force_aliases.csv line 4")."""
+    path = CURATION_DIR / file_name
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [column for column in columns if column not in (reader.fieldnames or [])]
+        if missing:
+            raise ImproperlyConfigured(f"{path}: it has no {', '.join(missing)} column.")
+        for n, row in enumerate(reader, start=2):
+            yield f"{file_name} line {n}", row
+
+
+def _add(index: dict, key: str, value, where: str) -> None:
+    if index.get(key, value) != value:
+        raise ImproperlyConfigured(f"{where}: “{key}” already means {index[key]!r}, not {value!r}.")
+    index[key] = value
+
+
+@functools.cache
+def wordings() -> dict[str, dict[str, tuple[str, str]]]:
+    """Per coded column (and "force", for "not stated"): every wording accepted, normalised, to
+    its code and the wording as written. Each code and its label are always accepted."""
+    index: dict[str, dict[str, tuple[str, str]]] = {column: {} for column in [*CHOICES, "force"]}
+    for column, choices in CHOICES.items():
+        for code, label in choices.choices:
+            index[column][_normal(code)] = (code, code)
+            # The label wins as the wording shown in a suggestion.
+            index[column][_normal(label)] = (code, label)
+    for where, row in _curated(WORDINGS_FILE, ("column", "code", "wording", "note")):
+        column, code = row["column"], row["code"]
+        if column not in index:
+            raise ImproperlyConfigured(f"{where}: {column!r} is not a column taking wordings.")
+        codes = CHOICES[column].values if column in CHOICES else [UNATTRIBUTED]
+        if code not in codes:
+            raise ImproperlyConfigured(f"{where}: {code!r} is not a code of {column}.")
+        key = _normal(row["wording"])
+        if index[column].get(key, (code,))[0] != code:
+            raise ImproperlyConfigured(f"{where}: “{row['wording']}” already means {index[column][key][0]}.")
+        index[column].setdefault(key, (code, row["wording"]))
     return index
 
 
-WORDING_INDEX = {column: _wording_index(choices, extra) for column, (choices, extra) in WORDINGS.items()}
+@functools.cache
+def column_names() -> dict[str, str]:
+    """Every name a file may give a column, normalised, to the column."""
+    index = {_normal(name): name for name in COLUMN_NAMES}
+    for where, row in _curated(COLUMNS_FILE, ("name", "column", "note")):
+        if row["column"] not in COLUMN_NAMES:
+            raise ImproperlyConfigured(f"{where}: {row['column']!r} is not a column of the import.")
+        _add(index, _normal(row["name"]), row["column"], where)
+    return index
 
-# Names forces are known by that are not their slug, name or short name (nor those without
-# "Police", "Constabulary" or "Police Service").
-FORCE_ALIASES = {
-    "met": "metropolitan",
-    "the met": "metropolitan",
-    "mps": "metropolitan",
-    "met police": "metropolitan",
-    "metropolitan police": "metropolitan",
-    "gmp": "greater-manchester",
-    "btp": "btp",
-    "cnc": "civil-nuclear-constabulary",
-    "mdp": "ministry-of-defence-police",
-    "mod police": "ministry-of-defence-police",
-    "psni": "northern-ireland",
-    "tvp": "thames-valley",
-    "wmp": "west-midlands",
-    "wyp": "west-yorkshire",
-    "syp": "south-yorkshire",
-    "nyp": "north-yorkshire",
-    "swp": "south-wales",
-    "col": "city-of-london",
-    "city of london police": "city-of-london",
-}
-UNATTRIBUTED = {"not stated", "force not stated", "unattributed", "not attributed"}
+
+@functools.cache
+def note_row_starts() -> tuple[str, ...]:
+    """How a note below a table begins: "*", "Note", "Source"…, lower case."""
+    return tuple(
+        row["starts_with"].strip().lower() for _, row in _curated(NOTE_ROWS_FILE, ("starts_with", "note"))
+    )
+
+
+@functools.cache
+def force_aliases() -> dict[str, str]:
+    """Names forces are known by beyond their slug, name and short name, normalised, to the slug."""
+    index: dict[str, str] = {}
+    for where, row in _curated(FORCE_ALIASES_FILE, ("alias", "force", "note")):
+        _add(index, _normal(row["alias"]), row["force"], where)
+    return index
+
+
+@functools.cache
+def other_bodies() -> dict[str, str]:
+    """Bodies that answer FOI requests but are not among the forces this record covers,
+    normalised, to what the body is."""
+    index: dict[str, str] = {}
+    for where, row in _curated(OTHER_BODIES_FILE, ("name", "body", "note")):
+        _add(index, _normal(row["name"]), row["body"], where)
+    return index
+
+
 FORCE_SUFFIXES = ("police service", "police force", "constabulary", "police")
 
 
@@ -246,14 +215,26 @@ def force_index() -> dict[str, Force]:
             for suffix in FORCE_SUFFIXES:
                 if normal.endswith(" " + suffix):
                     index[normal[: -len(suffix) - 1]] = force
-    for alias, slug in FORCE_ALIASES.items():
+    for alias, slug in force_aliases().items():
         if slug in forces:
-            index[_normal(alias)] = forces[slug]
+            index[alias] = forces[slug]
     return index
 
 
+def _force_keys(normal: str) -> Iterator[str]:
+    """A force's name as written, then without a leading "the" or a trailing "Police"…: "The Met
+    Police Service" is looked up as itself, "met police service" and "met"."""
+    yield normal
+    if normal.startswith("the "):
+        normal = normal[4:]
+        yield normal
+    for suffix in FORCE_SUFFIXES:
+        if normal.endswith(" " + suffix):
+            yield normal[: -len(suffix) - 1]
+
+
 def _accepted(column: str) -> str:
-    return ", ".join(WORDINGS[column][0].values)
+    return ", ".join(CHOICES[column].values)
 
 
 COLUMNS = [
@@ -314,10 +295,6 @@ LINE_COLUMNS = [
 ]
 CODED = ["role", "offence", "system", "outcome", "criminal_outcome"]
 FREE_TEXT = {"summary", "notes", "period_label"}
-MAX_LENGTHS = {
-    "period_label": CaseLine._meta.get_field("period_label").max_length,
-    **{f"{column}": CaseLine._meta.get_field(f"{column}_wording").max_length for column in CODED},
-}
 
 
 def plural(n: int, word: str) -> str:
@@ -350,23 +327,6 @@ def spreadsheet_check_name_and_size(*, name: str, size: int) -> None:
         )
 
 
-def spreadsheet_read(*, name: str, data: bytes) -> Spreadsheet:
-    """Rows of a CSV or XLSX file, or ImportFileError saying why the file cannot be read.
-
-    Rows are read one at a time and every cap is checked as they arrive: a file is refused at the
-    first row past a cap, before the rest of it is read, so memory stays bounded by the caps and
-    not by what the file holds.
-    """
-    spreadsheet_check_name_and_size(name=name, size=len(data))
-    if PurePath(name).suffix.lower() == ".csv":
-        table = _csv_rows(name, data)
-    else:
-        table = _xlsx_rows(name, data)
-    with closing(table):
-        rows = _rows_by_column(name, table)
-    return Spreadsheet(name, len(data), hashlib.sha256(data).hexdigest(), rows)
-
-
 def _row_width_check(name: str, n: int, width: int) -> None:
     limit = settings.IMPORT_MAX_COLUMNS
     if width > limit:
@@ -383,30 +343,121 @@ def _cell_too_long(name: str, n: int) -> ImportFileError:
     )
 
 
+def spreadsheet_read(*, name: str, data: bytes) -> Spreadsheet:
+    """Rows of a CSV or XLSX file, or ImportFileError saying why the file cannot be read.
+
+    Rows are read one at a time and every cap is checked as they arrive: a file is refused at the
+    first row past a cap, before the rest of it is read, so memory stays bounded by the caps and
+    not by what the file holds.
+    """
+    spreadsheet_check_name_and_size(name=name, size=len(data))
+    encoding = ""
+    if PurePath(name).suffix.lower() == ".csv":
+        encoding, table = _csv_rows(name, data)
+    else:
+        table = _xlsx_rows(name, data)
+    with closing(table):
+        rows, skipped, renamed = _rows_by_column(name, table)
+    return Spreadsheet(name, len(data), hashlib.sha256(data).hexdigest(), rows, encoding, skipped, renamed)
+
+
 # Control characters other than tab, CR and LF.
 CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The five bytes Windows-1252 leaves undefined: a file holding one is not Windows-1252 text.
+CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+# (byte-order mark, codec, the encoding's name). UTF-32's little-endian mark begins with UTF-16's,
+# so it is looked for first.
+BYTE_ORDER_MARKS = [
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+]
+DELIMITERS = (",", "\t", ";")
 
 
-def _csv_rows(name: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
-    not_text = (
+def _not_text(name: str) -> ImportFileError:
+    return ImportFileError(
         f"“{name}” is not a CSV text file (it holds binary data). Save the spreadsheet as "
         "“CSV UTF-8” or as .xlsx and choose it again."
     )
+
+
+def _unreadable(name: str) -> ImportFileError:
+    return ImportFileError(
+        f"“{name}” is not UTF-8 text, nor UTF-16 or Windows-1252 (the encodings an import reads). Save it "
+        "as “CSV UTF-8” (or as .xlsx) and choose it again."
+    )
+
+
+def _csv_rows(name: str, data: bytes) -> tuple[str, Iterator[tuple[int, list[str]]]]:
+    codec, encoding = _encoding(name, data)
+    return encoding, _csv_records(name, data, codec, _delimiter(data, codec))
+
+
+def _encoding(name: str, data: bytes) -> tuple[str, str]:
+    """The codec a CSV file is read with and the encoding's name, or ImportFileError.
+
+    A byte-order mark names its encoding (Excel's "CSV UTF-8" and "Unicode Text" write one); without
+    one, the file is UTF-8 if it decodes as UTF-8, else Windows-1252 (Excel's plain "CSV" on
+    Windows), which the preview names so that a wrong guess is seen.
+    """
+    for mark, codec, encoding in BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            _check_decodes(name, data, codec)
+            return codec, encoding
     if b"\x00" in data:
-        raise ImportFileError(not_text)
-    # The whole file is checked as UTF-8 before a row is read, in pieces: nothing is kept.
+        codec = _utf16_without_mark(data)
+        if codec is None:
+            raise _not_text(name)
+        _check_decodes(name, data, codec)
+        return codec, "UTF-16"
+    # In UTF-8 and Windows-1252 these bytes are never part of another character: the bytes are
+    # searched, not the decoded text.
+    if CONTROL_BYTES.search(data):
+        raise _not_text(name)
     try:
-        for _ in codecs.iterdecode(_chunks(data), "utf-8-sig"):
+        # The whole file is checked before a row is read, in pieces: nothing is kept.
+        for _ in codecs.iterdecode(_chunks(data), "utf-8"):
             pass
     except UnicodeDecodeError:
-        raise ImportFileError(
-            f"“{name}” is not UTF-8 text. Save it as “CSV UTF-8” (or as .xlsx) and choose it again."
-        ) from None
-    # In UTF-8 these bytes are never part of another character: the bytes are searched, not the
-    # decoded text.
-    if CONTROL_BYTES.search(data):
-        raise ImportFileError(not_text)
-    return _csv_records(name, data)
+        if CP1252_UNDEFINED.search(data):
+            raise _unreadable(name) from None
+        return "cp1252", "Windows-1252"
+    return "utf-8", "UTF-8"
+
+
+def _utf16_without_mark(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark, told by its zero bytes: mostly-ASCII text has a zero in
+    every other byte, on the same side."""
+    sample = data[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    if len(data) % 2 or not odd:
+        return None
+    if odd.count(0) >= 0.9 * len(odd) and 0 not in even:
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and 0 not in odd:
+        return "utf-16-be"
+    return None
+
+
+def _check_decodes(name: str, data: bytes, codec: str) -> None:
+    try:
+        for text in codecs.iterdecode(_chunks(data), codec):
+            if CONTROL_CHARACTERS.search(text):
+                raise _not_text(name)
+    except UnicodeDecodeError:
+        raise _unreadable(name) from None
+
+
+def _delimiter(data: bytes, codec: str) -> str:
+    """Comma, tab (Excel's "Unicode Text") or semicolon (a "CSV" saved where the decimal mark is a
+    comma): whichever the first lines hold most of; a comma on a tie."""
+    head = data[: 1 << 16].decode(codec, errors="ignore")
+    lines = "\n".join(head.splitlines()[:20])
+    return max(DELIMITERS, key=lambda delimiter: lines.count(delimiter))
 
 
 def _chunks(data: bytes, size: int = 1 << 20) -> Iterator[memoryview]:
@@ -415,11 +466,11 @@ def _chunks(data: bytes, size: int = 1 << 20) -> Iterator[memoryview]:
         yield view[start : start + size]
 
 
-def _csv_records(name: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+def _csv_records(name: str, data: bytes, codec: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
     n = 0
     try:
-        for n, cells in enumerate(csv.reader(_csv_lines(name, stream)), start=1):
+        for n, cells in enumerate(csv.reader(_csv_lines(name, stream), delimiter=delimiter), start=1):
             _row_width_check(name, n, len(cells))
             yield n, cells
     except csv.Error as error:
@@ -664,12 +715,24 @@ def _cell_text(value) -> str:
     return str(getattr(value, "text", value)).strip()
 
 
-def _rows_by_column(name: str, table: Iterator[tuple[int, list[str]]]) -> list[tuple[int, dict[str, str]]]:
-    """The rows under the header (the first row that is not blank), keyed by column. Caps are
-    checked as each row arrives: past one, the file is refused and the rest is never read."""
-    header = None
-    rows = []
-    text = 0
+# Finding the table: the row of column names, the title and note rows around it
+
+
+def _rows_by_column(
+    name: str, table: Iterator[tuple[int, list[str]]]
+) -> tuple[list[tuple[int, dict[str, str]]], list[SkippedRow], dict[str, str]]:
+    """The rows under the column names, keyed by column; the rows skipped; the columns renamed.
+
+    The column names are the first row that names every required column (by its own name or one
+    in fixtures/curation/import_columns.csv): the title and note rows a reply puts above its table
+    are skipped, and so is a note below it (a row of one cell, in the first column, beginning as
+    import_note_rows.csv says: “* figures under 5 suppressed”). Blank rows are passed over. Caps
+    are checked as each row arrives: past one, the file is refused and the rest is never read.
+    """
+    header: list[str] | None = None
+    above: list[tuple[int, list[str]]] = []
+    rows, skipped, renamed = [], [], {}
+    counted = text = 0
     max_rows, max_cell, max_text = (
         settings.IMPORT_MAX_ROWS,
         settings.IMPORT_MAX_CELL_CHARS,
@@ -682,13 +745,21 @@ def _rows_by_column(name: str, table: Iterator[tuple[int, list[str]]]) -> list[t
         if max(map(len, cells)) > max_cell:
             raise _cell_too_long(name, n)
         if header is None:
-            header = _header(name, cells)
+            named = _columns_named(cells)
+            if all(column in named for column in REQUIRED):
+                header, renamed = _header(name, n, cells)
+                skipped += [SkippedRow(m, _row_text(row), "above the column names") for m, row in above]
+            else:
+                above.append((n, cells))
+                if len(above) > HEADER_SEARCH_ROWS:
+                    _no_header(name, above)
             continue
-        if len(rows) == max_rows:
+        if counted == max_rows:
             raise ImportFileError(
                 f"“{name}” has more than {max_rows:,} rows, the most one import takes. "
                 "Split it into smaller files."
             )
+        counted += 1
         if any(cells[len(header) :]):
             raise ImportFileError(f"Row {n} of “{name}” has more cells than there are columns.")
         # A workbook's shared strings could repeat one long text in every cell: no import takes
@@ -699,36 +770,165 @@ def _rows_by_column(name: str, table: Iterator[tuple[int, list[str]]]) -> list[t
                 f"“{name}” holds more text than an import takes (the most is {max_text:,} characters, as "
                 f"much as the largest CSV file, {size_display(max_text)}). Split it into smaller files."
             )
+        if _is_note(cells):
+            skipped.append(SkippedRow(n, _row_text(cells), "a note below the table"))
+            continue
         values = dict.fromkeys(COLUMN_NAMES, "")
         values.update(zip(header, cells, strict=False))
         rows.append((n, values))
     if header is None:
-        raise ImportFileError(f"“{name}” is empty: there is nothing to import.")
+        if not above:
+            raise ImportFileError(f"“{name}” is empty: there is nothing to import.")
+        _no_header(name, above)
     if not rows:
         raise ImportFileError(f"“{name}” has column names but no rows to import.")
-    return rows
+    return rows, skipped, renamed
 
 
-def _header(name: str, cells: list[str]) -> list[str]:
-    header = [re.sub(r"[\s-]+", "_", cell.lower()) for cell in cells]
-    while header and not header[-1]:
-        header.pop()
-    unknown = [cell or "(blank)" for cell in header if cell not in COLUMN_NAMES]
+def _columns_named(cells: list[str]) -> list[str | None]:
+    names = column_names()
+    return [names.get(_normal(cell)) if cell else None for cell in cells]
+
+
+def _header(name: str, n: int, cells: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The column of each cell of the row of column names, and the columns it names otherwise than
+    the template; or ImportFileError saying everything wrong with the row at once."""
+    cells = list(cells)
+    while cells and not cells[-1]:
+        cells.pop()
+    columns = _columns_named(cells)
+    problems = []
+    unknown = [_unknown_column(cell) for cell, column in zip(cells, columns, strict=True) if column is None]
     if unknown:
-        raise ImportFileError(
+        problems.append(
             f"“{name}” has columns this import does not know: {', '.join(unknown)}. The columns are: "
-            f"{', '.join(COLUMN_NAMES)}. Download the template to start from."
+            f"{', '.join(COLUMN_NAMES)} (or another name for one, listed in docs/importing.md)."
         )
-    repeated = sorted({cell for cell in header if header.count(cell) > 1})
-    if repeated:
-        raise ImportFileError(f"“{name}” has the column {', '.join(repeated)} more than once.")
-    missing = [column for column in REQUIRED if column not in header]
+    for column in dict.fromkeys(c for c in columns if c is not None and columns.count(c) > 1):
+        given = [f"“{cell}”" for cell, named in zip(cells, columns, strict=True) if named == column]
+        problems.append(f"“{name}” has the column {column} more than once ({', '.join(given)}).")
+    missing = [column for column in REQUIRED if column not in columns]
     if missing:
-        raise ImportFileError(
-            f"“{name}” has no {' or '.join(missing)} column. Its first row must hold the column "
-            "names: download the template to start from."
+        problems.append(
+            f"“{name}” has no {' or '.join(missing)} column (the column names are on row {n}: "
+            f"{', '.join(cell or '(blank)' for cell in cells)})."
         )
-    return header
+    if problems:
+        raise ImportFileError(" ".join(problems) + " Download the template to start from.")
+    renamed = {
+        column: cell for cell, column in zip(cells, columns, strict=True) if _normal(cell) != _normal(column)
+    }
+    return columns, renamed
+
+
+def _unknown_column(cell: str) -> str:
+    if not cell:
+        return "(blank)"
+    close = difflib.get_close_matches(_normal(cell), column_names(), n=1, cutoff=SUGGESTION_CUTOFF)
+    return f"“{cell}” (did you mean {column_names()[close[0]]}?)" if close else f"“{cell}”"
+
+
+def _no_header(name: str, above: list[tuple[int, list[str]]]) -> None:
+    """Refuse a file none of whose first rows names the required columns, saying what is wrong
+    with the row most like a row of column names."""
+    n, cells = max(above, key=lambda item: sum(column is not None for column in _columns_named(item[1])))
+    if not any(_columns_named(cells)):
+        raise ImportFileError(
+            f"“{name}” has no row of column names: none of its first {plural(len(above), 'row')} names "
+            f"the {' and '.join(REQUIRED)} columns. Put the column names ({', '.join(COLUMN_NAMES)}) in the "
+            "row above the data, or download the template to start from."
+        )
+    _header(name, n, cells)
+    raise AssertionError("a row lacking a required column is refused by _header")  # pragma: no cover
+
+
+def _row_text(cells: list[str], limit: int = 100) -> str:
+    text = " | ".join(cell for cell in cells if cell)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_note(cells: list[str]) -> bool:
+    first = cells[0].lower()
+    if not first or any(cells[1:]):
+        return False
+    for start in note_row_starts():
+        if first.startswith(start):
+            after = first[len(start) : len(start) + 1]
+            # "Note: …" and "Notes …" are notes; "Nottinghamshire" is not.
+            if not (start[-1].isalnum() and after.isalnum()):
+                return True
+    return False
+
+
+# Uploads waiting for their preview to be confirmed: kept as files, named by a random token
+
+
+UPLOAD_SUFFIX = ".upload"
+UPLOAD_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+UPLOAD_KEPT_FOR = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class KeptUpload:
+    """An uploaded file kept on disk until its preview is confirmed; the session holds only this."""
+
+    token: str
+    name: str
+    sha256: str
+
+    def as_session(self) -> dict:
+        return {"token": self.token, "name": self.name, "sha256": self.sha256}
+
+
+def upload_keep(*, name: str, data: bytes) -> KeptUpload:
+    """Keep an upload's bytes in IMPORT_UPLOAD_DIR under a random token (never under the name the
+    file came with), readable by this process's user only. Uploads kept longer than a day, never
+    confirmed, are removed first."""
+    directory = Path(settings.IMPORT_UPLOAD_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    _uploads_expire(directory)
+    token = secrets.token_urlsafe(16)
+    descriptor = os.open(directory / f"{token}{UPLOAD_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    return KeptUpload(token, name, hashlib.sha256(data).hexdigest())
+
+
+def upload_read(*, token: str, name: str, sha256: str) -> Spreadsheet | None:
+    """A kept upload read again, or None if it is gone, expired or no longer the same bytes."""
+    path = _upload_path(token)
+    try:
+        data = path.read_bytes() if path else None
+    except FileNotFoundError:
+        return None
+    if data is None or hashlib.sha256(data).hexdigest() != sha256:
+        return None
+    try:
+        return spreadsheet_read(name=name, data=data)
+    except ImportFileError:  # the caps were lowered since the preview
+        return None
+
+
+def upload_discard(*, token: str) -> None:
+    path = _upload_path(token)
+    if path:
+        path.unlink(missing_ok=True)
+
+
+def _upload_path(token: str) -> Path | None:
+    if not isinstance(token, str) or not UPLOAD_TOKEN.fullmatch(token):
+        return None
+    return Path(settings.IMPORT_UPLOAD_DIR) / f"{token}{UPLOAD_SUFFIX}"
+
+
+def _uploads_expire(directory: Path) -> None:
+    oldest = datetime.now().timestamp() - UPLOAD_KEPT_FOR.total_seconds()
+    for path in directory.glob(f"*{UPLOAD_SUFFIX}"):
+        try:
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+        except FileNotFoundError:  # another process removed it first
+            continue
 
 
 # Checking the rows
@@ -749,8 +949,9 @@ class PlannedReturn:
     values: dict = field(default_factory=dict)
     source_urls: list[str] = field(default_factory=list)
     lines: list[PlannedLine] = field(default_factory=list)
-    # The row each return-level value was taken from, to name it when another row disagrees.
+    # The row each return-level value was taken from, and its cell, to name them in a problem.
     value_rows: dict = field(default_factory=dict)
+    value_cells: dict = field(default_factory=dict)
 
     @property
     def force_name(self) -> str:
@@ -761,6 +962,17 @@ class PlannedReturn:
         return sum(line.count for line in self.lines)
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """One thing wrong with one cell. `value` is the cell, shown beside a message that does not
+    quote it (the models' messages state a rule, not the value)."""
+
+    row: int
+    column: str
+    message: str
+    value: str = ""
+
+
 @dataclass
 class ImportPlan:
     foi_request: FoiRequest
@@ -768,6 +980,7 @@ class ImportPlan:
     returns: list[PlannedReturn] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     new_source_urls: list[str] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
 
     @property
     def lines(self) -> int:
@@ -784,142 +997,243 @@ class ImportPlan:
         return self.errors[:MAX_ERRORS_SHOWN] + [f"… and {len(self.errors) - MAX_ERRORS_SHOWN} more."]
 
 
-class RowError(Exception):
-    def __init__(self, column: str, message: str):
-        self.column, self.message = column, message
+# How close a wording must be to an accepted one to be suggested (difflib's ratio, 0 to 1).
+SUGGESTION_CUTOFF = 0.75
+# Fields of a line or return that the file does not give: foreign keys to rows not yet saved (or
+# known to exist), so the models' checks of them would only query the database.
+LINE_NOT_FROM_FILE = frozenset({"foi_return", "import_batch"})
+RETURN_NOT_FROM_FILE = frozenset({"request", "force", "approved_by", "import_batch"})
+# The column a model field's problem is shown in, where its name differs.
+FIELD_COLUMNS = {f"{column}_wording": column for column in CODED}
+# Cells too long to repeat whole in a message are cut to this many characters.
+VALUE_SHOWN = 40
+ROWS_NAMED = 10
 
 
-def _formula_check(column: str, value: str) -> None:
-    if value.startswith("=") and column not in FREE_TEXT:
-        raise RowError(
-            column, f"“{value}” is a formula; formulas are not worked out on import. Type the value itself."
-        )
+class _ModelRules:
+    """A model's own checks — each field's validators, choices and length, then the model's clean()
+    — as Model.full_clean runs them (without the uniqueness and constraint checks, which query the
+    database: the plan checks those for the whole file at once), on values from a file.
 
+    A field's checks depend on its value alone, so each distinct value is checked once; clean() is
+    cross-field and runs for every row. Lines are checked on one instance, refilled row by row:
+    building a model instance per row would take longer than the rest of the plan.
+    """
 
-def _whole_number(column: str, value: str, minimum: int, how: str) -> int:
-    _formula_check(column, value)
-    if not re.fullmatch(r"[0-9]+", value.replace(",", "")):
-        raise RowError(column, f"“{value}” is not a whole number. {how}")
-    number = int(value.replace(",", ""))
-    if number < minimum:
-        raise RowError(column, how)
-    return number
+    def __init__(self, model: type[models.Model], *, exclude: frozenset[str]):
+        self.instance = model()
+        self.fields = {f.name: f for f in model._meta.fields if f.name not in exclude and not f.generated}
+        self.checked: dict[tuple[str, object], tuple[ValidationError, ...]] = {}
 
+    def errors(self, instance: models.Model) -> dict[str, list[ValidationError]]:
+        """Every problem of an instance, field by field."""
+        values = {name: getattr(instance, f.attname) for name, f in self.fields.items()}
+        return self._errors(instance, values, frozenset())
 
-def _date(column: str, value: str) -> date | None:
-    if not value:
-        return None
-    _formula_check(column, value)
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+    def errors_of_values(self, values: dict, *, skip: set[str]) -> dict[str, list[ValidationError]]:
+        """Every problem of the values (fields of the model, none a relation) but those in `skip`;
+        the fields they do not give keep the model's defaults."""
+        # Plain fields are stored in the instance's __dict__: one update sets them all.
+        self.instance.__dict__.update(values)
+        return self._errors(self.instance, values, skip)
+
+    def _errors(self, instance: models.Model, values: dict, skip) -> dict[str, list[ValidationError]]:
+        errors: dict[str, list[ValidationError]] = {}
+        checked = self.checked
+        for name, value in values.items():
+            if name in skip:
+                continue
+            found = checked.get((name, value))
+            if found is None:
+                found = checked[(name, value)] = self._field_errors(instance, name, value)
+            if found:
+                errors[name] = list(found)
         try:
-            return datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    raise RowError(
-        column, f"“{value}” is not a date. Write dates as YYYY-MM-DD (2019-03-31) or DD/MM/YYYY (31/03/2019)."
-    )
+            instance.clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        return errors
 
-
-def _code(column: str, value: str) -> str:
-    _formula_check(column, value)
-    code = WORDING_INDEX[column].get(_normal(value))
-    if code is None:
-        raise RowError(
-            column,
-            f"“{value}” is not a wording this import can map. Accepted: {_accepted(column)} "
-            "(or their names as the admin shows them, or a wording listed in docs/importing.md).",
-        )
-    return code
-
-
-def _urls(value: str) -> list[str]:
-    urls = [url.strip() for url in value.split(";") if url.strip()]
-    validate = URLValidator(schemes=["http", "https"])
-    max_length = Source._meta.get_field("url").max_length
-    for url in urls:
+    def _field_errors(self, instance: models.Model, name: str, value) -> tuple[ValidationError, ...]:
+        f = self.fields[name]
+        # As Model.clean_fields: a blank value of a field that may be blank is not checked.
+        if f.blank and value in f.empty_values:
+            return ()
         try:
-            validate(url)
-            if len(url) > max_length:
-                raise ValidationError("too long")
-        except ValidationError:
-            raise RowError(
-                "source_urls",
-                f"“{url}” is not a web address. Give full addresses starting http:// or https://, "
-                "separated by “;”.",
-            ) from None
-    return urls
+            f.clean(value, instance)
+        except ValidationError as error:
+            return tuple(error.error_list)
+        return ()
 
 
-def _return_values(row: dict) -> dict:
-    values = {}
-    if row["status"]:
-        values["status"] = _code("status", row["status"])
-    if row["exemption"]:
-        values["exemption"] = _code("exemption", row["exemption"])
-    if row["received_on"]:
-        values["received_on"] = _date("received_on", row["received_on"])
-    if row["reported_total"]:
-        values["reported_total"] = _whole_number(
-            "reported_total", row["reported_total"], 0, "Enter the total the reply states, as digits."
+def _model_message(error: ValidationError) -> str:
+    """A model's message as the import gives it: the models' own messages as written; Django's
+    generic ones (a length, a range) in words that say what to do."""
+    params = error.params or {}
+    if error.code == "max_length" and error.message is MaxLengthValidator.message:
+        return (
+            f"the text is {params['show_value']:,} characters long; the most it holds is "
+            f"{params['limit_value']:,}. Shorten it, and put the rest in notes."
         )
-    return values
+    if error.code == "min_value" and error.message is MinValueValidator.message:
+        return f"it must be {params['limit_value']:,} or more."
+    if error.code == "max_value" and error.message is MaxValueValidator.message:
+        return f"it is more than the most it holds, {params['limit_value']:,}."
+    return str(error.message % params if params else error.message)
 
 
-def _too_long(text: str, limit: int) -> str:
-    return (
-        f"the text is {len(text)} characters long; the most it holds is {limit}. "
-        "Shorten it, and put the rest in notes."
-    )
+class _Invalid:
+    """A cell that could not be read; its problem is recorded where it was found."""
 
 
-def _line_values(row: dict) -> tuple[int, dict]:
-    count = _whole_number(
-        "count",
-        row["count"],
-        1,
-        "A line counts at least one person: enter 1 or more, or delete the row.",
-    )
-    values = {"count": count}
-    for column in CODED:
-        wording = row[column]
-        if len(wording) > MAX_LENGTHS[column]:
-            raise RowError(column, _too_long(wording, MAX_LENGTHS[column]))
-        values[column] = _code(column, wording) if wording else "not_stated"
-        values[f"{column}_wording"] = wording
-    if len(row["period_label"]) > MAX_LENGTHS["period_label"]:
-        raise RowError("period_label", _too_long(row["period_label"], MAX_LENGTHS["period_label"]))
-    values["basis"] = _code("basis", row["basis"]) if row["basis"] else CaseLine.Basis.STATED
-    values["period_label"] = row["period_label"]
-    values["period_start"] = _date("period_start", row["period_start"])
-    values["period_end"] = _date("period_end", row["period_end"])
-    if values["period_start"] and values["period_end"] and values["period_start"] > values["period_end"]:
-        raise RowError("period_end", "The period must end on or after its start: check the two dates.")
-    values["summary"] = row["summary"]
-    values["notes"] = row["notes"]
-    return count, values
+INVALID = _Invalid()
+
+
+class _RowChecker:
+    """Reads and checks the rows of one file against one request, reading each distinct cell once."""
+
+    def __init__(self, foi_request: FoiRequest):
+        self.foi_request = foi_request
+        self.forces = force_index()
+        self.existing = set(FoiReturn.objects.filter(request=foi_request).values_list("force_id", flat=True))
+        self.wordings = wordings()
+        self.lines = _ModelRules(CaseLine, exclude=LINE_NOT_FROM_FILE)
+        self.returns = _ModelRules(FoiReturn, exclude=RETURN_NOT_FROM_FILE)
+        self.url_field = Source._meta.get_field("url")
+        # (column, cell) -> (value, None) or (None, what is wrong with it)
+        self.cells: dict[tuple[str, str], tuple[object, str | None]] = {}
+        self.readers = {
+            "force": self._force,
+            "status": self._code,
+            "exemption": self._code,
+            "received_on": self._date,
+            "reported_total": self._whole_number,
+            "count": self._whole_number,
+            **dict.fromkeys([*CODED, "basis"], self._code),
+            "period_start": self._date,
+            "period_end": self._date,
+            "source_urls": self._urls,
+        }
+
+    def read(self, column: str, cell: str, n: int, problems: list[RowProblem]):
+        """The cell's value, or INVALID with its problem added to `problems`."""
+        key = (column, cell)
+        found = self.cells.get(key)
+        if found is None:
+            if cell.startswith("=") and column not in FREE_TEXT:
+                found = (
+                    None,
+                    f"“{cell}” is a formula; formulas are not worked out on import. Type the value itself.",
+                )
+            else:
+                found = self.readers[column](column, cell)
+            self.cells[key] = found
+        value, problem = found
+        if problem is not None:
+            problems.append(RowProblem(n, column, problem))
+            return INVALID
+        return value
+
+    def _force(self, column: str, wording: str) -> tuple[object, str | None]:
+        if not wording:
+            return None, (
+                "the cell is blank. Name the force that replied, or write “not stated” for cases the study "
+                "does not attribute to a force."
+            )
+        normal = _normal(wording)
+        if normal in self.wordings["force"]:
+            return None, None
+        for key in _force_keys(normal):
+            if key in self.forces:
+                return self.forces[key], None
+        for key in _force_keys(normal):
+            if key in other_bodies():
+                return None, (
+                    f"“{wording}” is not among the forces this record covers: it is {other_bodies()[key]}. "
+                    "Leave its rows out of the file."
+                )
+        # Compared without "Police", "Constabulary"…, which every name shares.
+        *_, bare = _force_keys(normal)
+        close = difflib.get_close_matches(bare, self.forces, n=1, cutoff=SUGGESTION_CUTOFF)
+        suggestion = f" Did you mean “{self.forces[close[0]].name}”?" if close else ""
+        return None, (
+            f"“{wording}” is not a force this import knows.{suggestion} Use the force’s name, short name or "
+            "slug as listed under Forces (for example “Surrey Police”, “Surrey” or “surrey”), or "
+            "“not stated” for cases the study does not attribute to a force."
+        )
+
+    def _code(self, column: str, wording: str) -> tuple[object, str | None]:
+        accepted = self.wordings[column]
+        normal = _normal(wording)
+        if normal in accepted:
+            return accepted[normal][0], None
+        close = difflib.get_close_matches(normal, accepted, n=1, cutoff=SUGGESTION_CUTOFF)
+        suggestion = f" Did you mean “{accepted[close[0]][1]}”?" if close else ""
+        return None, (
+            f"“{wording}” is not a wording this import can map.{suggestion} Accepted: {_accepted(column)} "
+            "(or their names as the admin shows them, or a wording listed in docs/importing.md)."
+        )
+
+    def _date(self, column: str, cell: str) -> tuple[object, str | None]:
+        for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                return datetime.strptime(cell, pattern).date(), None
+            except ValueError:
+                continue
+        return None, (
+            f"“{cell}” is not a date. Write dates as YYYY-MM-DD (2019-03-31) or DD/MM/YYYY (31/03/2019)."
+        )
+
+    def _whole_number(self, column: str, cell: str) -> tuple[object, str | None]:
+        digits = cell.replace(",", "")
+        # A sign is read, so that the models' own rules say what is wrong with "-3".
+        if re.fullmatch(r"[+-]?[0-9]+", digits):
+            return int(digits), None
+        what = "how many people the line counts" if column == "count" else "the total the reply states"
+        return None, f"“{cell}” is not a whole number: enter {what}, in digits."
+
+    def _urls(self, column: str, cell: str) -> tuple[object, str | None]:
+        urls = list(dict.fromkeys(url.strip() for url in cell.split(";") if url.strip()))
+        for url in urls:
+            try:
+                self.url_field.clean(url, None)
+            except ValidationError:
+                return None, (
+                    f"“{url}” is not a web address. Give full addresses starting http:// or https://, "
+                    "separated by “;”."
+                )
+        return urls, None
 
 
 def import_plan(*, foi_request: FoiRequest, spreadsheet: Spreadsheet) -> ImportPlan:
-    """What importing the rows into the request would write, or every row error."""
+    """What importing the rows into the request would write, or every problem of every row."""
     plan = ImportPlan(foi_request=foi_request, spreadsheet=spreadsheet)
-    forces = force_index()
-    existing = {
-        foi_return.force_id: foi_return for foi_return in FoiReturn.objects.filter(request=foi_request)
-    }
+    checker = _RowChecker(foi_request)
     returns: dict[int | None, PlannedReturn] = {}
     for n, row in spreadsheet.rows:
-        try:
-            _plan_row(plan, forces, existing, returns, n, row)
-        except RowError as error:
-            plan.errors.append(f"Row {n}, column “{error.column}”: {error.message}")
+        _plan_row(checker, returns, plan.problems, n, row)
     plan.returns = list(returns.values())
     for planned in plan.returns:
-        exemption = planned.values.get("exemption")
-        if exemption and planned.values.get("status", FoiReturn.Status.ANSWERED) != FoiReturn.Status.REFUSED:
-            plan.errors.append(
-                f"Row {planned.value_rows['exemption']}, column “exemption”: only a refused return has an "
-                "exemption: set the status to refused, or clear the exemption."
-            )
+        foi_return = FoiReturn(
+            request=foi_request,
+            force=planned.force,
+            status=planned.values.get("status", FoiReturn.Status.ANSWERED),
+            exemption=planned.values.get("exemption", ""),
+            received_on=planned.values.get("received_on"),
+            reported_total=planned.values.get("reported_total"),
+        )
+        for name, errors in checker.returns.errors(foi_return).items():
+            column = name if name in COLUMN_NAMES else "force"
+            plan.problems += [
+                RowProblem(
+                    planned.value_rows.get(name, planned.first_row),
+                    column,
+                    _model_message(error),
+                    planned.value_cells.get(name, ""),
+                )
+                for error in errors
+            ]
+    plan.errors = problems_described(plan.problems)
     known = set(Source.objects.filter(url__in=_all_urls(plan)).values_list("url", flat=True))
     plan.new_source_urls = [url for url in _all_urls(plan) if url not in known]
     return plan
@@ -934,56 +1248,113 @@ def _all_urls(plan: ImportPlan) -> list[str]:
     return urls
 
 
-def _plan_row(plan, forces, existing, returns, n: int, row: dict) -> None:
-    wording = row["force"]
-    if not wording:
-        raise RowError(
-            "force",
-            "the cell is blank. Name the force that replied, or write “not stated” for cases "
-            "the study does not attribute to a force.",
-        )
-    _formula_check("force", wording)
-    if _normal(wording) in UNATTRIBUTED:
-        force = None
-    else:
-        force = forces.get(_normal(wording))
-        if force is None:
-            raise RowError(
+def _plan_row(checker: _RowChecker, returns: dict, problems: list[RowProblem], n: int, row: dict) -> None:
+    """Every problem of one row, each cell checked whatever is wrong with the others. A row of a
+    known force joins its return; its line only if nothing in the row is wrong."""
+    found: list[RowProblem] = []
+    force = checker.read("force", row["force"], n, found)
+    key = None if force is INVALID or force is None else force.pk
+    if force is not INVALID and key in checker.existing:
+        name = force.name if force else "Force not stated"
+        found.append(
+            RowProblem(
+                n,
                 "force",
-                f"“{wording}” is not a force this import knows. Use the force’s name, short name or slug as "
-                "listed under Forces (for example “Surrey Police”, “Surrey” or “surrey”), or “not stated” "
-                "for cases the study does not attribute to a force.",
+                f"{name} already has a return to this request. An import only adds new returns: edit the "
+                "existing one in the admin, or delete it first.",
             )
-    key = force.pk if force else None
-    if key in existing:
-        raise RowError(
-            "force",
-            f"{force.name if force else 'Force not stated'} already has a return to this request. An import "
-            "only adds new returns: edit the existing one in the admin, or delete it first.",
         )
+    return_values = {
+        column: checker.read(column, row[column], n, found) for column in RETURN_COLUMNS if row[column]
+    }
+    urls = checker.read("source_urls", row["source_urls"], n, found) if row["source_urls"] else []
+    line = _line(checker, n, row, found)
+    if force is INVALID or key in checker.existing:
+        problems += found
+        return
     planned = returns.setdefault(key, PlannedReturn(force=force, first_row=n))
-    for column, value in _return_values(row).items():
-        if column in planned.values and planned.values[column] != value:
-            raise RowError(
-                column,
-                f"{planned.force_name}’s rows give different values (“{row[column]}” here, another on "
-                f"row {planned.value_rows[column]}); a return has one. Make them agree, or leave all but "
-                "one blank.",
+    for column, value in return_values.items():
+        if value is INVALID:
+            continue
+        if planned.values.get(column, value) != value:
+            found.append(
+                RowProblem(
+                    n,
+                    column,
+                    f"{planned.force_name}’s rows give different values (“{row[column]}” here, another on "
+                    f"row {planned.value_rows[column]}); a return has one. Make them agree, or leave all "
+                    "but one blank.",
+                )
             )
+            continue
         planned.values[column] = value
         planned.value_rows.setdefault(column, n)
-    urls = _urls(row["source_urls"])
-    for url in urls:
-        if url not in planned.source_urls:
-            planned.source_urls.append(url)
+        planned.value_cells.setdefault(column, row[column])
+    if urls is not INVALID:
+        for url in urls:
+            if url not in planned.source_urls:
+                planned.source_urls.append(url)
+    if line is not None and not found:
+        line.source_urls = urls
+        planned.lines.append(line)
+    problems += found
+
+
+def _line(checker: _RowChecker, n: int, row: dict, found: list[RowProblem]) -> PlannedLine | None:
+    """The row's case line, checked by the model's own rules; None for a row of a return only."""
     if not row["count"]:
-        described = [column for column in LINE_COLUMNS if row[column]]
-        if described:
-            raise RowError(
-                "count",
-                "the cell is blank, but the row describes a case line. Enter how many people it "
-                "counts (1 or more), or clear the line columns for a return with no lines.",
+        if any(row[column] for column in LINE_COLUMNS):
+            found.append(
+                RowProblem(
+                    n,
+                    "count",
+                    "the cell is blank, but the row describes a case line. Enter how many people it counts "
+                    "(1 or more), or clear the line columns for a return with no lines.",
+                )
             )
-        return
-    count, values = _line_values(row)
-    planned.lines.append(PlannedLine(row=n, count=count, values=values, source_urls=urls))
+        return None
+    values = {"count": checker.read("count", row["count"], n, found)}
+    for column in CODED:
+        wording = row[column]
+        values[column] = checker.read(column, wording, n, found) if wording else "not_stated"
+        values[f"{column}_wording"] = wording
+    values["basis"] = checker.read("basis", row["basis"], n, found) if row["basis"] else CaseLine.Basis.STATED
+    values["period_label"] = row["period_label"]
+    for column in ("period_start", "period_end"):
+        values[column] = checker.read(column, row[column], n, found) if row[column] else None
+    values["summary"] = row["summary"]
+    values["notes"] = row["notes"]
+    unread = set()
+    if found:
+        unread = {name for name, value in values.items() if value is INVALID}
+        values.update(dict.fromkeys(unread))
+    for name, errors in checker.lines.errors_of_values(values, skip=unread).items():
+        column = FIELD_COLUMNS.get(name, name)
+        found += [RowProblem(n, column, _model_message(error), row.get(column, "")) for error in errors]
+    return PlannedLine(row=n, count=values["count"], values=values, source_urls=[])
+
+
+def problems_described(problems: list[RowProblem]) -> list[str]:
+    """One message per problem, in row and column order; the same problem in several rows is one
+    message naming them all: “Rows 4, 9 and 12, column “outcome”: …”."""
+    order = {name: i for i, name in enumerate(COLUMN_NAMES)}
+    rows_of: dict[tuple[str, str, str], list[int]] = {}
+    for problem in sorted(problems, key=lambda p: (p.row, order.get(p.column, len(order)))):
+        rows = rows_of.setdefault((problem.column, problem.value, problem.message), [])
+        if problem.row not in rows:
+            rows.append(problem.row)
+    described = []
+    for (column, value, message), rows in rows_of.items():
+        shown = value if len(value) <= VALUE_SHOWN else value[: VALUE_SHOWN - 1] + "…"
+        described.append(
+            f"{_rows_named(rows)}, column “{column}”{f' (“{shown}”)' if value else ''}: {message}"
+        )
+    return described
+
+
+def _rows_named(rows: list[int]) -> str:
+    if len(rows) == 1:
+        return f"Row {rows[0]}"
+    if len(rows) <= ROWS_NAMED:
+        return f"Rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
+    return f"Rows {', '.join(map(str, rows[:ROWS_NAMED]))} and {len(rows) - ROWS_NAMED:,} more"

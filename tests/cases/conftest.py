@@ -21,6 +21,12 @@ def make_user(username: str, group: str | None = None, **extra) -> User:
     return user
 
 
+@pytest.fixture(autouse=True)
+def _import_upload_dir(settings, tmp_path_factory):
+    """Uploads waiting for confirmation are kept in a directory of the test's own."""
+    settings.IMPORT_UPLOAD_DIR = tmp_path_factory.mktemp("uploads")
+
+
 @pytest.fixture
 def viewer(db):
     return make_user("vera", "Viewer")

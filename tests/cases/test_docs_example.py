@@ -27,7 +27,7 @@ def test_worked_example_first_fails_then_imports_and_reconciles(foi_request):
     )
     assert plan.errors == [
         "Row 2, column “offence”: “accessing PNC without a policing purpose” is not a wording this import can map. "
-        "Accepted: unauthorised_access, unauthorised_disclosure, social_media, email, system_misuse, other, "
+        "Did you mean “Accessing records without a policing purpose”? Accepted: unauthorised_access, unauthorised_disclosure, social_media, email, system_misuse, other, "
         "not_stated (or their names as the admin shows them, or a wording listed in docs/importing.md)."
     ]
     fixed = data.replace(b"accessing PNC without a policing purpose", b"access without a policing purpose")

@@ -1,14 +1,25 @@
 """Spreadsheet imports: forces and wordings mapped, every row checked, all or nothing, never twice."""
 
+import hashlib
 import io
 import json
+import os
+import time
+from pathlib import Path
 
 import openpyxl
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.imports import COLUMN_NAMES, Spreadsheet, import_plan, spreadsheet_read
+from cases.imports import (
+    COLUMN_NAMES,
+    import_plan,
+    spreadsheet_read,
+    upload_discard,
+    upload_keep,
+    upload_read,
+)
 from cases.models import CaseLine, FoiReturn, ImportBatch, Source
 from cases.services import foi_return_import
 from tests.cases.conftest import GOOD_ROWS, csv_bytes, row, upload, xlsx_bytes
@@ -154,12 +165,12 @@ def test_wording_is_mapped_to_codes_and_kept_as_written(foi_request):
         ),
         (
             {"count": "three"},
-            "Row 2, column “count”: “three” is not a whole number. A line counts at least one person: enter 1 "
-            "or more, or delete the row.",
+            "Row 2, column “count”: “three” is not a whole number: enter how many people the line counts, in "
+            "digits.",
         ),
         (
             {"count": "0"},
-            "Row 2, column “count”: A line counts at least one person: enter 1 or more, or delete the row.",
+            "Row 2, column “count” (“0”): A line counts at least one person: enter 1 or more, or delete the line.",
         ),
         (
             {"count": "=1+1"},
@@ -173,7 +184,8 @@ def test_wording_is_mapped_to_codes_and_kept_as_written(foi_request):
         ),
         (
             {"period_start": "2024-03-31", "period_end": "2023-04-01"},
-            "Row 2, column “period_end”: The period must end on or after its start: check the two dates.",
+            "Row 2, column “period_end” (“2023-04-01”): The period must end on or after its start: check the two "
+            "dates.",
         ),
         (
             {"source_urls": "the FOI letter"},
@@ -192,8 +204,8 @@ def test_wording_is_mapped_to_codes_and_kept_as_written(foi_request):
         ),
         (
             {"exemption": "s40"},
-            "Row 2, column “exemption”: only a refused return has an exemption: set the status to refused, or "
-            "clear the exemption.",
+            "Row 2, column “exemption” (“s40”): Only a refused return has an exemption: set the status to Refused, "
+            "or clear the exemption.",
         ),
     ],
 )
@@ -326,10 +338,18 @@ def test_xlsx_imports_like_csv(foi_request):
     assert (len(plan.returns), plan.lines, plan.people) == (3, 3, 6)
 
 
-def test_spreadsheet_survives_the_session_round_trip():
-    spreadsheet = spreadsheet_read(name="a.csv", data=csv_bytes([row(force="Kent", count="1")]))
-    again = Spreadsheet.from_session(json.loads(json.dumps(spreadsheet.as_session())))
-    assert again == spreadsheet
+def test_kept_upload_is_read_back_by_its_token_and_checksum_only(settings):
+    data = csv_bytes([row(force="Kent", count="1")])
+    kept = upload_keep(name="a.csv", data=data)
+    session = json.loads(json.dumps(kept.as_session()))
+    assert set(session) == {"token", "name", "sha256"}, "the session holds no rows"
+    assert upload_read(**session) == spreadsheet_read(name="a.csv", data=data)
+    assert upload_read(**{**session, "sha256": "0" * 64}) is None, "other bytes are not this upload"
+    # A token is never a path: a file outside the directory is not read, even with its checksum.
+    (Path(settings.IMPORT_UPLOAD_DIR).parent / "outside.upload").write_bytes(data)
+    assert upload_read(**{**session, "token": "../outside"}) is None
+    upload_discard(token=kept.token)
+    assert upload_read(**session) is None
 
 
 def test_template_downloads_document_the_columns(editor_client):
@@ -346,3 +366,54 @@ def test_template_downloads_document_the_columns(editor_client):
     assert guide[0] == ("column", "required", "what it holds", "accepted values")
     assert guide[1][:2] == ("force", "yes")
     assert [c.value for c in workbook["Return"][1]] == COLUMN_NAMES
+
+
+def kept_files(settings) -> list:
+    return sorted(path.name for path in Path(settings.IMPORT_UPLOAD_DIR).iterdir())
+
+
+def test_preview_keeps_the_upload_as_a_file_and_the_session_only_its_token(
+    editor_client, foi_request, settings
+):
+    data = csv_bytes(GOOD_ROWS)
+    editor_client.post(IMPORT_URL, {"request": foi_request.pk, "file": upload("study.csv", data)})
+    pending = editor_client.session["cases.pending_import"]
+    assert pending == {
+        "request": foi_request.pk,
+        "token": pending["token"],
+        "name": "study.csv",
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    assert kept_files(settings) == [f"{pending['token']}.upload"]
+    assert (Path(settings.IMPORT_UPLOAD_DIR) / f"{pending['token']}.upload").read_bytes() == data
+    editor_client.post(CONFIRM_URL, {"token": pending["token"]})
+    assert ImportBatch.objects.filter(file_sha256=pending["sha256"]).exists()
+    assert kept_files(settings) == [], "the file goes once it is imported"
+
+
+def test_uploads_left_for_a_day_are_removed_when_the_next_arrives(editor_client, foi_request, settings):
+    directory = Path(settings.IMPORT_UPLOAD_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, hours in [("old-abandoned-upload-1.upload", 25), ("recent-upload-waiting.upload", 23)]:
+        (directory / name).write_bytes(b"force,count\n")
+        when = time.time() - hours * 3600
+        os.utime(directory / name, (when, when))
+    editor_client.post(
+        IMPORT_URL, {"request": foi_request.pk, "file": upload("study.csv", csv_bytes(GOOD_ROWS))}
+    )
+    token = editor_client.session["cases.pending_import"]["token"]
+    assert kept_files(settings) == sorted(["recent-upload-waiting.upload", f"{token}.upload"])
+
+
+def test_a_kept_file_changed_before_confirm_writes_nothing(editor_client, foi_request, settings):
+    editor_client.post(
+        IMPORT_URL, {"request": foi_request.pk, "file": upload("study.csv", csv_bytes(GOOD_ROWS))}
+    )
+    token = editor_client.session["cases.pending_import"]["token"]
+    (Path(settings.IMPORT_UPLOAD_DIR) / f"{token}.upload").write_bytes(csv_bytes(GOOD_ROWS[:1]))
+    response = editor_client.post(CONFIRM_URL, {"token": token}, follow=True)
+    assert "This preview has expired or its file was imported already: choose the file again." in (
+        response.content.decode()
+    )
+    assert not ImportBatch.objects.exists()
+    assert kept_files(settings) == []

@@ -104,10 +104,12 @@ def test_zip_that_is_not_a_workbook(editor_client, foi_request):
     ]
 
 
-def test_text_that_is_not_utf8(editor_client, foi_request):
-    data = "force,count\nSurrey,1\nCafé,2\n".encode("latin-1")
+def test_text_in_no_encoding_an_import_reads(editor_client, foi_request):
+    # 0x81 is neither UTF-8 here nor any character of Windows-1252.
+    data = "force,count\nSurrey,1\nCafé,2\n".encode("latin-1") + b"\x81\n"
     assert post(editor_client, foi_request, "latin.csv", data) == [
-        "“latin.csv” is not UTF-8 text. Save it as “CSV UTF-8” (or as .xlsx) and choose it again."
+        "“latin.csv” is not UTF-8 text, nor UTF-16 or Windows-1252 (the encodings an import reads). Save it as "
+        "“CSV UTF-8” (or as .xlsx) and choose it again."
     ]
 
 
@@ -178,16 +180,17 @@ def test_header_without_rows(editor_client, foi_request):
 
 def test_unknown_column(editor_client, foi_request):
     assert post(editor_client, foi_request, "typo.csv", b"force,count,outcom\nKent,1,dismissed\n") == [
-        "“typo.csv” has columns this import does not know: outcom. The columns are: force, status, exemption, "
-        "received_on, reported_total, count, role, offence, system, outcome, criminal_outcome, basis, period_label, "
-        "period_start, period_end, summary, source_urls, notes. Download the template to start from."
+        "“typo.csv” has columns this import does not know: “outcom” (did you mean outcome?). The columns are: "
+        "force, status, exemption, received_on, reported_total, count, role, offence, system, outcome, "
+        "criminal_outcome, basis, period_label, period_start, period_end, summary, source_urls, notes (or another "
+        "name for one, listed in docs/importing.md). Download the template to start from."
     ]
 
 
 def test_missing_required_column(editor_client, foi_request):
     assert post(editor_client, foi_request, "nocount.csv", b"force,outcome\nKent,dismissed\n") == [
-        "“nocount.csv” has no count column. Its first row must hold the column names: download the template "
-        "to start from."
+        "“nocount.csv” has no count column (the column names are on row 1: force, outcome). Download the "
+        "template to start from."
     ]
 
 

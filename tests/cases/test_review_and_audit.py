@@ -223,7 +223,7 @@ def test_command_with_a_bad_row_writes_nothing_from_any_file(foi_request, tmp_pa
     with pytest.raises(CommandError) as error:
         call_command("import_foi_return", str(good), str(bad), request=foi_request.slug)
     assert str(error.value) == (
-        "Nothing was imported: 1 row error in “bad.csv”:\nRow 2, column “count”: “x” is not a whole number. "
-        "A line counts at least one person: enter 1 or more, or delete the row."
+        "Nothing was imported: 1 row error in “bad.csv”:\nRow 2, column “count”: “x” is not a whole number: "
+        "enter how many people the line counts, in digits."
     )
     assert not ImportBatch.objects.exists() and not FoiReturn.objects.filter(request=foi_request).exists()
