@@ -13,6 +13,7 @@ Rules every chart keeps:
 """
 
 import json
+import textwrap
 from dataclasses import asdict, dataclass
 
 import plotly.graph_objects as go
@@ -53,11 +54,15 @@ class Chart:
         return {**self.spec, "views": [asdict(view) for view in self.views]}
 
 
-def _layout(title: str, **extra) -> dict:
+def _layout(title: str, *, right_text=(), **extra) -> dict:
+    """The layout every chart shares. `right_text`: the values written beyond the ends of
+    horizontal bars, which Plotly's margins do not make room for: the right margin is widened to
+    the longest, so a narrow screen shows "at least 1,234" whole."""
+    longest = max((len(text) for text in right_text), default=0)
     return dict(
         title=dict(text=title, x=0, xanchor="left"),
         font=FONT,
-        margin=dict(l=10, r=20, t=60, b=10, pad=4),
+        margin=dict(l=10, r=max(20, round(7.5 * longest) + 12), t=60, b=10, pad=4),
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
         hoverlabel=dict(font=FONT),
@@ -71,6 +76,11 @@ def _spec(figure: go.Figure) -> dict:
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _wrapped(label: str, width: int = 22) -> str:
+    """A long axis label over several lines, so a phone shows it whole beside its bar."""
+    return "<br>".join(textwrap.wrap(label, width)) or label
 
 
 def _periods(view) -> str:
@@ -89,7 +99,7 @@ def force_chart(view) -> Chart | None:
     unit = view.unit_label
     several = len({r.foi_request.id for r in named}) > 1
     labels = [
-        f"{r.force.short_name} — {_short(r.foi_request.title, 30)}" if several else r.force.short_name
+        f"{r.force.short_name}<br>{_short(r.foi_request.title, 24)}" if several else r.force.short_name
         for r in named
     ]
     bars = [
@@ -149,7 +159,8 @@ def force_chart(view) -> Chart | None:
     figure.update_layout(
         **_layout(
             f"{unit}, by force",
-            height=max(300, 30 * len(named) + 130),
+            right_text=[text for bar in bars for text in bar.text],
+            height=max(300, (44 if several else 30) * len(named) + 130),
             yaxis=dict(autorange="reversed", automargin=True),
             xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
             showlegend=False,
@@ -173,7 +184,7 @@ def breakdown_chart(view, breakdown, title: str) -> Chart | None:
     unit = view.unit_label
     figure = go.Figure(
         go.Bar(
-            y=[c.label for c in stated],
+            y=[_wrapped(c.label) for c in stated],
             x=[c.figure.value for c in stated],
             orientation="h",
             marker=dict(
@@ -189,7 +200,8 @@ def breakdown_chart(view, breakdown, title: str) -> Chart | None:
     figure.update_layout(
         **_layout(
             f"{unit}: {title.lower()}",
-            height=max(260, 34 * len(stated) + 120),
+            right_text=[c.figure.display for c in stated],
+            height=max(260, 46 * len(stated) + 120),
             yaxis=dict(autorange="reversed", automargin=True),
             xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
         )
