@@ -91,6 +91,27 @@ class Spreadsheet:
         """The encoding, where the preview should name it: anything but plain UTF-8."""
         return self.encoding if self.encoding not in ("", "UTF-8") else ""
 
+    def how_read(self) -> list[str]:
+        """What the preview says of how the file was read, as sentences (for the command line)."""
+        said = []
+        if self.read_as:
+            said.append(
+                f"Read as {self.read_as} text"
+                + (
+                    " (it is not UTF-8): check that letters and signs such as é, £ and – look right."
+                    if self.read_as == "Windows-1252"
+                    else "."
+                )
+            )
+        if self.renamed:
+            said.append(
+                "Columns named otherwise than the template: "
+                + ", ".join(f"“{given}” read as {column}" for column, given in self.renamed.items())
+                + "."
+            )
+        said += [f"Row {row.row} skipped ({row.why}): “{row.text}”" for row in self.skipped]
+        return said
+
 
 def _normal(text: str) -> str:
     """Wording as compared: case, '&', punctuation and spacing do not matter."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core.management import call_command
 
 from cases.imports import SkippedRow, import_plan, spreadsheet_read
 from cases.models import FoiReturn, ImportBatch
@@ -234,3 +235,23 @@ def test_utf16_is_named_in_the_preview(editor_client, foi_request):
     )
     assert element_text(response, "read-as") == "Read as UTF-16 text."
     assert response.context["plan"].people == 9
+
+
+def test_the_command_says_how_it_read_the_file_too(foi_request, tmp_path, capsys):
+    path = tmp_path / "messy_reply.csv"
+    path.write_bytes(fixed().encode("cp1252"))
+    call_command("import_foi_return", str(path), request=foi_request.slug, dry_run=True, no_progress=True)
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == (
+        "messy_reply.csv: Read as Windows-1252 text (it is not UTF-8): check that letters and signs such as é, "
+        "£ and – look right."
+    )
+    assert said[1].startswith(
+        "messy_reply.csv: Columns named otherwise than the template: “Force name” read as force, "
+        "“Financial year” read as period_label,"
+    )
+    assert said[2:-2] == [f"messy_reply.csv: {line.replace(' (', ' skipped (', 1)}" for line in SKIPPED] + [
+        "messy_reply.csv: Row 10 skipped (a note below the table): “* Outcome as recorded when the misconduct "
+        "case closed.”"
+    ]
+    assert said[-1] == "Dry run: everything checked, nothing was written."

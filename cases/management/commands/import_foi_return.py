@@ -73,6 +73,8 @@ class Command(BaseCommand):
             spreadsheet_check_name_and_size(name=path.name, size=path.stat().st_size)
             spreadsheet = spreadsheet_read(name=path.name, data=path.read_bytes())
             plan = import_plan(foi_request=foi_request, spreadsheet=spreadsheet)
+            for sentence in spreadsheet.how_read():
+                self.stdout.write(f"{path.name}: {sentence}")
             if plan.errors:
                 raise CommandError(
                     f"Nothing was imported: {plural(len(plan.errors), 'row error')} in “{path.name}”:\n"
