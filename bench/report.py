@@ -517,9 +517,10 @@ def _pages_section(results: dict) -> list[str]:
         "## Pages",
         "",
         "Each page is timed over HTTP against gunicorn as `make serve` runs it (`gunicorn.conf.py`, the "
-        "production settings with DEBUG off, 2 workers) on localhost: from sending the request to its "
-        "last byte, one request at a time. **Cold** is the first request after gunicorn was started for "
-        f"that page (in-process caches empty; PostgreSQL's buffers as earlier pages left them); then "
+        "production settings with DEBUG off, 2 workers sharing a page cache on disk) on localhost: from "
+        "sending the request to its last byte, one request at a time. **Cold** is the first request after "
+        "gunicorn was started for that page (the page cache empty; the workers have built the unfiltered "
+        "figures at start, as `make serve`'s do; PostgreSQL's buffers as earlier pages left them); then "
         f"{args.get('warmup', 2)} unmeasured requests, then up to {args.get('repeats', 20)} measured "
         f"(**warm** p50 and p95; fewer when a page is slow: each URL gets {args.get('url_budget', 60):.0f} s, "
         f"each request {args.get('timeout', 120):.0f} s before it counts as timed out). **Queries**: SQL "
