@@ -22,6 +22,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# The password of every user the admin tests create.
+PASSWORD = "a-long-test-password-1"
 INSTALL_HINT = "Chromium is not installed: run `apt-get install -y chromium` to run the browser tests."
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
@@ -69,3 +71,12 @@ def axe():
 def assert_accessible(axe, page):
     results = axe.run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+def sign_in(page, site, username):
+    """Sign in to the admin through its login form, as a person would."""
+    page.goto(site + "/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content")

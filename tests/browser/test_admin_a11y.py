@@ -8,22 +8,14 @@ from django.contrib.auth.models import User
 
 from cases.models import FoiRequest, FoiReturn
 from cases.roles import EDITOR, groups_sync, user_roles_set
+from tests.browser.conftest import PASSWORD, sign_in
 
-PASSWORD = "a-long-test-password-1"
 SERIOUS = {"serious", "critical"}
 CSV = (
     "force,count,role,offence,system,outcome,period_label\n"
     "Kent,2,officers,unauthorised access,PNC,dismissed,FY2024/25\n"
     "Surrey,1,police staff,disclosure,e-mail,final written warning,FY2024/25\n"
 )
-
-
-def sign_in(page, site, username):
-    page.goto(site + "/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
 
 
 def serious_violations(axe, page) -> list[str]:

@@ -6,16 +6,7 @@ from django.contrib.auth.models import User
 from cases.models import CaseLine, FoiRequest, FoiReturn
 from cases.roles import EDITOR, groups_sync, user_roles_set
 from forces.models import Force
-
-PASSWORD = "a-long-test-password-1"
-
-
-def sign_in(page, site, username):
-    page.goto(site + "/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
+from tests.browser.conftest import PASSWORD, sign_in
 
 
 def draft_return() -> FoiReturn:

@@ -5,9 +5,8 @@ from django.contrib.auth.models import Group, User
 
 from cases.models import FoiRequest, FoiReturn, ImportBatch
 from cases.roles import groups_sync
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import PASSWORD, assert_accessible, sign_in
 
-PASSWORD = "a-long-test-password-1"
 HEADER = (
     "force,status,reported_total,count,role,offence,system,outcome,criminal_outcome,period_label,source_urls"
 )
@@ -24,14 +23,6 @@ SLUG = "browser-study-2025"
 
 def csv_file(name, rows):
     return {"name": name, "mimeType": "text/csv", "buffer": ("\n".join([HEADER, *rows]) + "\n").encode()}
-
-
-def sign_in(page, site, username):
-    page.goto(site + "/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
 
 
 def in_case_lines(page, site) -> str:
