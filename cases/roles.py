@@ -56,6 +56,13 @@ GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def roles_grant(*, role: str, permissions: Iterable[tuple[str, str]]) -> None:
+    """Let an app above this one add its own permissions to a role (synced after migrate)."""
+    for permission in permissions:
+        if permission not in GROUP_PERMISSIONS[role]:
+            GROUP_PERMISSIONS[role].append(permission)
+
+
 def groups_sync(*, apps=global_apps, using: str = DEFAULT_DB_ALIAS) -> None:
     """Create the three groups and set exactly their permissions (idempotent)."""
     # post_migrate creates permissions app by app; make sure every one we name exists already.

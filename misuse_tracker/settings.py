@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "misuse_tracker.middleware.DatabaseUnavailableMiddleware",
+    # `?release=<number>`: the request reads that release (reports/releases.py).
+    "reports.releases.ReleaseMiddleware",
     "csp.middleware.CSPMiddleware",
     "misuse_tracker.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reports.releases.context",
             ],
         },
     },
@@ -172,6 +175,9 @@ STORAGES = {
 }
 
 # Behind a TLS proxy: the header the proxy sets, e.g. SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
+# The site's public address, written into a release's files (its permanent URL, CITATION.cff).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Opt-in: trusted only if the proxy always sets (or strips) it.
 if os.environ.get("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"].strip(), "https")

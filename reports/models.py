@@ -39,11 +39,14 @@ class Release(models.Model):
     dataset_version = models.CharField(max_length=60, help_text="The live dataset version it froze.")
     schema = models.CharField(max_length=63, unique=True)
     previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    changelog = models.JSONField(default=dict, help_text="Added, changed and withdrawn since the previous release.")
+    changelog = models.JSONField(
+        default=dict, help_text="Added, changed and withdrawn since the previous release."
+    )
     counts = models.JSONField(default=dict, help_text="Rows of each table in the release.")
 
     class Meta:
         ordering = ["-cut_at", "-id"]
+        permissions = [("cut_release", "Can cut a release")]
 
     def __str__(self) -> str:
         return self.number

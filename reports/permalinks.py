@@ -37,10 +37,44 @@ def canonical_query(request) -> str:
     return urlencode(sorted(pairs, key=lambda pair: (rank.get(pair[0], len(order)), pair[0], pair[1])))
 
 
-def canonical_url(request) -> str:
-    """The absolute canonical address of the request's view: its permalink."""
+def canonical_url(request, *, release: str | None = None) -> str:
+    """The absolute canonical address of the request's view: its permalink; with `release`, the
+    same view pinned to that release (its `release=` last, replacing any the address holds)."""
     query = canonical_query(request)
+    if release is not None:
+        pairs = [pair for pair in parse_qsl(query) if pair[0] != "release"] + [("release", release)]
+        query = urlencode(pairs)
     return request.build_absolute_uri(request.path) + (f"?{query}" if query else "")
+
+
+TITLE = "UK police discipline for misusing force IT"
+
+
+def citations(*, release, url: str) -> dict:
+    """A ready citation of `url` (a view or file of `release`): APA 7 (a data set) and BibTeX."""
+    year = release.cut_at.year
+    key = "misusetracker" + release.number.replace(".", "_")
+    bibtex = "\n".join(
+        [
+            f"@misc{{{key},",
+            "  author       = {{Misuse Tracker}},",
+            f"  title        = {{{TITLE}}},",
+            f"  year         = {{{year}}},",
+            f"  version      = {{{release.number}}},",
+            "  publisher    = {Misuse Tracker},",
+            "  howpublished = {Data set},",
+            f"  url          = {{{url}}},",
+            f"  note         = {{Release {release.number}, cut {release.cut_at:%Y-%m-%d}}}",
+            "}",
+        ]
+    )
+    return {
+        "apa_author": f"Misuse Tracker. ({year}).",
+        "apa_title": TITLE,
+        "apa_rest": f"(Release {release.number}) [Data set]. {url}",
+        "apa": f"Misuse Tracker. ({year}). {TITLE} (Release {release.number}) [Data set]. {url}",
+        "bibtex": bibtex,
+    }
 
 
 def clean_address(view):

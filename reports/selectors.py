@@ -615,9 +615,15 @@ VERSIONED_MODELS = (Force, WorkforceSnapshot, Source, FoiRequest, FoiReturn, Cas
 
 def dataset_version() -> str:
     """A version that changes whenever the data changes: every create, update or delete leaves a
-    history row, so the newest history ids and date identify the data's state (one query)."""
+    history row, so the newest history ids and date identify the data's state (one query).
+    Read under `?release=`, the release's own ("release-2026.11.1"), with no query."""
     from django.db import connections, router
 
+    from reports import releases
+
+    if release := releases.active():
+        # A release never changes: its pages are kept under its number.
+        return f"release-{release.number}"
     # Read where the pages read (a replica, if one is configured), so a page and its version agree.
     connection = connections[router.db_for_read(CaseLine)]
     union = " UNION ALL ".join(
@@ -628,13 +634,15 @@ def dataset_version() -> str:
     # the rollup triggers stamp every one with a new number from a sequence (cases/0007).
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT coalesce(sum(id), 0), max(at), (SELECT stamp FROM cases_linewrites) "
+            "SELECT coalesce(sum(id), 0), max(at), (SELECT stamp FROM cases_linewrites), "
+            "(SELECT max(id) FROM reports_release) "
             f"FROM ({union}) AS latest"
         )
-        total, latest, stamp = cursor.fetchone()
+        total, latest, stamp, release = cursor.fetchone()
     if not latest:
         return "empty"
-    return f"{latest:%Y%m%d}.{total}" + (f".{stamp}" if stamp else "")
+    # A new release changes every live page's "Cite this view" (it offers the newest release).
+    return f"{latest:%Y%m%d}.{total}" + (f".{stamp}" if stamp else "") + (f".r{release}" if release else "")
 
 
 def case_line_page(lines: QuerySet) -> QuerySet:

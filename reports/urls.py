@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from reports import views
+from reports import release_views, views
 
 
 class FormatConverter:
@@ -21,6 +21,11 @@ class DashboardTableConverter(FormatConverter):
     regex = "|".join(views.DASHBOARD_TABLES)
 
 
+class ReleaseNumberConverter(FormatConverter):
+    regex = r"\d{4}\.\d{1,2}\.\d{1,4}"
+
+
+register_converter(ReleaseNumberConverter, "release")
 register_converter(FormatConverter, "format")
 register_converter(CasesFormatConverter, "cases_format")
 register_converter(DashboardTableConverter, "dashboard_table")
@@ -44,4 +49,12 @@ urlpatterns = [
     path("methodology/", views.methodology, name="methodology"),
     path("figures/", views.figures, name="figures"),
     path("figures.<format:fmt>", views.figures_export, name="figures-export"),
+    # Releases: numbered, immutable, at these addresses forever (reports/releases.py).
+    path("releases/", release_views.release_list, name="release-list"),
+    path("releases.json", release_views.release_list_json, name="release-list-json"),
+    path("releases/latest/", release_views.release_latest, name="release-latest"),
+    path("releases/latest/<str:name>", release_views.release_latest, name="release-latest-file"),
+    path("releases/<release:number>/", release_views.release_detail, name="release-detail"),
+    path("releases/<release:number>.zip", release_views.release_zip, name="release-zip"),
+    path("releases/<release:number>/<str:name>", release_views.release_file, name="release-file"),
 ]

@@ -71,7 +71,11 @@ def source_links(sources):
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes):
     """The current query string with some parameters replaced (None removes one)."""
+    from reports import releases
+
     params = context["request"].GET.copy()
+    if release := releases.active():
+        params["release"] = release.number
     for name, value in changes.items():
         params.pop(name, None)
         if value is not None:
@@ -128,10 +132,25 @@ def export_query(context, query="", **extra):
 
 @register.inclusion_tag("reports/_cite.html", takes_context=True)
 def cite_this_view(context):
-    from reports.permalinks import canonical_url
+    from reports import releases
+    from reports.models import Release
+    from reports.permalinks import canonical_url, citations
     from reports.selectors import dataset_version
 
-    return {"permalink": canonical_url(context["request"]), "version": dataset_version()}
+    request = context["request"]
+    release = releases.active()
+    live = release is None
+    if live:
+        release = Release.objects.order_by("-cut_at", "-id").first()
+    pinned = canonical_url(request, release=release.number) if release else None
+    return {
+        "permalink": canonical_url(request),
+        "version": dataset_version(),
+        "release": release,
+        "live": live,
+        "pinned": pinned,
+        "citation": citations(release=release, url=pinned) if release else None,
+    }
 
 
 @register.filter
