@@ -98,6 +98,9 @@ DESCRIPTIONS = {
     "total": "The whole workforce.",
     "source": "Where the number is published.",
 }
+for _dimension in ("offence", "outcome", "role", "system"):
+    DESCRIPTIONS[_dimension] = f"The {_dimension} (code); not_stated: the sources do not say."
+    DESCRIPTIONS[f"{_dimension}_label"] = f"The {_dimension}, in words."
 STATUS_HELP = "How to read {name}: exact, at_least (a part-known total), or not_stated (empty {name})."
 
 

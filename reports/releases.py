@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 _active: ContextVar = ContextVar("active_release", default=None)
@@ -72,13 +72,26 @@ def _aliases():
 def _set_path(schema: str | None) -> None:
     for alias in _aliases():
         conn = connections[alias]
+        if schema is None:
+            _reset(conn)
+            continue
         with conn.cursor() as cursor:
-            if schema is None:
-                cursor.execute("RESET search_path")
-            else:
-                # The schema name is ours (schema_for): letters, digits and underscores only.
-                cursor.execute(f'SET search_path TO "{schema}", "$user", public')
+            # The schema name is ours (schema_for): letters, digits and underscores only.
+            cursor.execute(f'SET search_path TO "{schema}", "$user", public')
         conn.release_schema = schema
+
+
+def _reset(conn) -> None:
+    """Back to the live data on `conn`. In a transaction that failed, its rollback undoes the SET;
+    a connection that cannot say RESET outside one is closed, never reused."""
+    if conn.connection is not None and getattr(conn, "release_schema", None) is not None:
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("RESET search_path")
+        except DatabaseError:
+            if not conn.in_atomic_block:
+                conn.close()
+    conn.release_schema = None
 
 
 @contextmanager
@@ -110,17 +123,7 @@ def reset_after_request(**kwargs) -> None:
     """request_started/finished: a connection kept between requests never keeps a release's path."""
     _active.set(None)
     for alias in _aliases():
-        conn = connections[alias]
-        if getattr(conn, "release_schema", None) is not None:
-            if conn.connection is not None and not conn.in_atomic_block:
-                try:
-                    with conn.cursor() as cursor:
-                        cursor.execute("RESET search_path")
-                except Exception:  # a broken connection is closed and never reused
-                    conn.close()
-            else:
-                conn.close()
-            conn.release_schema = None
+        _reset(connections[alias])
 
 
 # --- Cutting a release -------------------------------------------------------------------------
@@ -301,8 +304,7 @@ def release_cut(*, note: str, cut_by: str = "", number: str | None = None, when=
     note = (note or "").strip()
     if not note:
         raise ReleaseError("A release needs a note: what it is, in a sentence or two.")
-    if active() is not None:
-        raise ReleaseError("A release is cut from the live data, not from another release.")
+    stop()  # cut from the live data, whatever this thread read before
     when = when or timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -314,6 +316,9 @@ def release_cut(*, note: str, cut_by: str = "", number: str | None = None, when=
                 raise ReleaseError(f"Release {number} exists already: a release is never replaced.")
             previous = Release.objects.order_by("-cut_at", "-id").first()
             schema = schema_for(number)
+            # A schema no release claims is left by a restore or a test flush of the tables
+            # without the schemas: never a release (a cut is one transaction). It goes.
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             version = dataset_version()
             counts = _copy(cursor, live=live_schema(cursor), schema=schema)
             log = changelog(cursor, schema=schema, previous=previous)
@@ -387,11 +392,10 @@ class ReleaseMiddleware:
             raise
         if not response.streaming and response.get("Content-Type", "").startswith("text/html"):
             response.content = pinned_html(response.content.decode(), release.number).encode()
-        if response.streaming:
-            # The body is read after this returns: the release is read until the response closes.
-            response._resource_closers.append(stop)
-        else:
+        if not response.streaming:
             stop()
+        # A streamed body is read after this returns: the release is read until the response
+        # closes, when request_finished ends it (reset_after_request).
         return response
 
 
@@ -435,7 +439,6 @@ def release_schemas_sync(**kwargs) -> list[str]:
     day reads old releases. A column added since is added empty (NULL: the release did not hold
     it); a column dropped since is dropped. The rows are never rewritten, and the release's
     files, which are the release, never change. Returns what it did, one line each."""
-    from django.db import DatabaseError
 
     from reports.models import Release
 

@@ -371,8 +371,12 @@ def _case_lines_response(request, lines, filterset, fmt):
 
 
 def _permalink(request, page: str) -> str:
+    from reports import releases
+
     query = request.GET.copy()
     query.pop("excel", None)
+    if release := releases.active():
+        query["release"] = release.number
     encoded = query.urlencode()
     return request.build_absolute_uri(reverse(page)) + (f"?{encoded}" if encoded else "")
 

@@ -39,7 +39,8 @@ def _fresh_page_cache():
     """Each test starts with no cached page or aggregate (both live as long as the process)."""
     from django.core.cache import caches
 
-    from reports import selectors
+    from reports import releases, selectors
 
+    releases.reset_after_request()  # no test starts reading a release another left open
     caches["pages"].clear()
     selectors._datasets.clear()
