@@ -131,9 +131,18 @@ def _type(series: pd.Series) -> str:
     return "string"
 
 
+# Column types are read from the first rows of a table: every column of a table holds one kind of
+# value, and a million case lines need not all be parsed to say so.
+TYPE_SAMPLE_ROWS = 200_000
+
+
 def schema_of(content: bytes, *, unit_label: str | None, case_line_columns: dict) -> dict:
     frame = pd.read_csv(
-        io.BytesIO(content), dtype_backend="numpy_nullable", keep_default_na=False, na_values=[""]
+        io.BytesIO(content),
+        dtype_backend="numpy_nullable",
+        keep_default_na=False,
+        na_values=[""],
+        nrows=TYPE_SAMPLE_ROWS,
     )
     fields = []
     for name in frame.columns:

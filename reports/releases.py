@@ -44,6 +44,27 @@ def dataset_meta() -> dict:
     }
 
 
+# Releases never change: each is read once per process, by id.
+_by_id: dict = {}
+
+
+def newest(*, version: str):
+    """The newest release, named by the live dataset version ("….r<id>"), or None: no query once
+    read (a new release makes a new version)."""
+    from reports.models import Release
+
+    found = re.search(r"\.r(\d+)$", version)
+    if found is None:
+        return None
+    pk = int(found.group(1))
+    if pk not in _by_id:
+        found = Release.objects.filter(pk=pk).first()
+        if found is None:
+            return None
+        _by_id[pk] = found
+    return _by_id[pk]
+
+
 def schema_for(number: str) -> str:
     if not NUMBER.match(number):
         raise ValueError(f"'{number}' is not a release number (YYYY.MM.N).")

@@ -133,19 +133,19 @@ def export_query(context, query="", **extra):
 @register.inclusion_tag("reports/_cite.html", takes_context=True)
 def cite_this_view(context):
     from reports import releases
-    from reports.models import Release
     from reports.permalinks import canonical_url, citations
     from reports.selectors import dataset_version
 
     request = context["request"]
+    version = dataset_version()
     release = releases.active()
     live = release is None
     if live:
-        release = Release.objects.order_by("-cut_at", "-id").first()
+        release = releases.newest(version=version)
     pinned = canonical_url(request, release=release.number) if release else None
     return {
         "permalink": canonical_url(request),
-        "version": dataset_version(),
+        "version": version,
         "release": release,
         "live": live,
         "pinned": pinned,
