@@ -1,6 +1,7 @@
+from django.http import Http404
 from django.urls import path, register_converter
 
-from reports import views
+from reports import feeds, views
 
 
 class FormatConverter:
@@ -44,4 +45,22 @@ urlpatterns = [
     path("methodology/", views.methodology, name="methodology"),
     path("figures/", views.figures, name="figures"),
     path("figures.<format:fmt>", views.figures_export, name="figures-export"),
+]
+
+# Atom feeds (reports/feeds.py).
+urlpatterns += [
+    path("figures/feed.atom", feeds.figures_feed, name="figures-feed"),
+    path("forces/<slug:slug>/feed.atom", feeds.force_figures_feed, name="force-feed"),
+    path("releases/feed.atom", feeds.releases_feed, name="releases-feed"),
+]
+
+
+def _release_detail_placeholder(request, number):
+    raise Http404("The release pages are not here yet.")
+
+
+# Placeholder until the releases pages land: the releases feed links each entry to
+# Release.get_absolute_url(), which reverses "release-detail". Replace with the real view.
+urlpatterns += [
+    path("releases/<str:number>/", _release_detail_placeholder, name="release-detail"),
 ]
