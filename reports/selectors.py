@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import DatabaseError
-from django.db.models import Count, F, Prefetch, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.http import QueryDict
 
 from cases.models import CaseLine, CaseLineWording, FoiRequest, FoiReturn, ReportedFigure, Source, Unit
@@ -549,6 +549,30 @@ def published_figures(*, params) -> tuple[QuerySet, FigureFilter]:
             "id",
         ),
         filterset,
+    )
+
+
+def newest_figures(*, force: Force | None = None, limit: int) -> list[ReportedFigure]:
+    """The published figures (all, or one force's) newest first by when they became public: the
+    date of their first history row, written when the loader or a reviewer's approval put them in
+    the live table (a figure waiting for review is not there). Each carries `became_public` and
+    `last_changed` (its latest approved change). One query.
+
+    A figure without a history row (written around the models, by a bulk insert) has no known
+    date, so it is left out rather than given one."""
+    history = ReportedFigure.history.model.objects.filter(id=OuterRef("pk")).order_by().values("id")
+    figures = (
+        ReportedFigure.objects.public()
+        .annotate(
+            became_public=Subquery(history.annotate(at=Min("history_date")).values("at")),
+            last_changed=Subquery(history.annotate(at=Max("history_date")).values("at")),
+        )
+        .filter(became_public__isnull=False)
+    )
+    if force is not None:
+        figures = figures.filter(force=force)
+    return list(
+        figures.select_related("request", "force", "source").order_by("-became_public", "-id")[:limit]
     )
 
 

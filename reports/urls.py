@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from reports import release_views, views
+from reports import feeds, release_views, views
 
 
 class FormatConverter:
@@ -58,3 +58,11 @@ urlpatterns = [
     path("releases/<release:number>.zip", release_views.release_zip, name="release-zip"),
     path("releases/<release:number>/<str:name>", release_views.release_file, name="release-file"),
 ]
+
+# Atom feeds (reports/feeds.py).
+urlpatterns += [
+    path("figures/feed.atom", feeds.figures_feed, name="figures-feed"),
+    path("forces/<slug:slug>/feed.atom", feeds.force_figures_feed, name="force-feed"),
+    path("releases/feed.atom", feeds.releases_feed, name="releases-feed"),
+]
+
