@@ -65,4 +65,3 @@ urlpatterns += [
     path("forces/<slug:slug>/feed.atom", feeds.force_figures_feed, name="force-feed"),
     path("releases/feed.atom", feeds.releases_feed, name="releases-feed"),
 ]
-

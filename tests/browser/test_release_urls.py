@@ -39,4 +39,6 @@ def test_every_file_of_the_data_package_loads_from_its_url(site):
     package = pd.read_json(f"{site}/releases/{release.number}/datapackage.json", typ="series")
     for resource in package["resources"]:
         frame = pd.read_csv(f"{site}/releases/{release.number}/{resource['path']}")
-        assert list(frame.columns) == [field["name"] for field in resource["schema"]["fields"]], resource["path"]
+        assert list(frame.columns) == [field["name"] for field in resource["schema"]["fields"]], resource[
+            "path"
+        ]

@@ -84,7 +84,10 @@ def main_text(html: str) -> str:
 def change_the_data():
     """After the cut: a figure corrected, a line withdrawn, a return approved with new lines."""
     figure = ReportedFigure.objects.get(
-        request__slug="parliament-street-2019", force__slug="surrey", metric="offence", detail="niche_or_email"
+        request__slug="parliament-street-2019",
+        force__slug="surrey",
+        metric="offence",
+        detail="niche_or_email",
     )
     figure.value = 36
     figure.save()
@@ -180,7 +183,11 @@ def test_the_changelog_counts_and_names_what_changed_since_the_previous_release(
         }
     ]
     assert log["items"]["returns"] == [
-        {"change": "added", "id": added.id, "label": f"parliament-street-2019 · {added.force.name} · answered"}
+        {
+            "change": "added",
+            "id": added.id,
+            "label": f"parliament-street-2019 · {added.force.name} · answered",
+        }
     ]
 
 
@@ -232,23 +239,33 @@ def test_after_a_release_request_the_connection_reads_the_live_data(client):
 @pytest.mark.parametrize(
     "query, message",
     [
-        ("release=2026.13.9", "Release ('release'): '2026.13.9' is not a release. Accepted values: 2026.11.1."),
+        (
+            "release=2026.13.9",
+            "Release ('release'): '2026.13.9' is not a release. Accepted values: 2026.11.1.",
+        ),
         ("release=2026.11.1&release=2026.11.1", "Release ('release'): give one value, not several."),
-        ("release=<script>", "Release ('release'): '&lt;script&gt;' is not a release. Accepted values: 2026.11.1."),
+        (
+            "release=<script>",
+            "Release ('release'): '&lt;script&gt;' is not a release. Accepted values: 2026.11.1.",
+        ),
     ],
 )
 def test_a_bad_release_is_a_400_that_says_why(client, query, message):
     cut()
     response = client.get(f"/dashboard/?{query}")
     assert response.status_code == 400
-    errors = re.search(r'<ul class="error-list" id="filter-errors">(.*?)</ul>', response.content.decode(), re.S)
+    errors = re.search(
+        r'<ul class="error-list" id="filter-errors">(.*?)</ul>', response.content.decode(), re.S
+    )
     assert [text(m) for m in re.findall(r"<li>(.*?)</li>", errors.group(1), re.S)] == [text(message)]
 
 
 def test_a_bad_release_on_the_api_is_a_json_400(client):
     response = client.get("/api/v1/forces/?release=1999.1.1")
     assert response.status_code == 400
-    assert response.json() == {"errors": ["Release ('release'): '1999.1.1' is not a release. No release has been cut yet."]}
+    assert response.json() == {
+        "errors": ["Release ('release'): '1999.1.1' is not a release. No release has been cut yet."]
+    }
 
 
 def test_a_release_is_read_only(client):
@@ -321,7 +338,10 @@ def test_a_file_is_served_as_it_was_kept_and_may_be_cached_forever(client):
     assert hashlib.sha256(response.content).hexdigest() == kept.sha256
     assert response["Cache-Control"] == "public, max-age=31536000, immutable"
     assert response["ETag"] == f'"{kept.sha256}"'
-    assert client.get("/releases/2026.11.1/figures.csv", HTTP_IF_NONE_MATCH=f'"{kept.sha256}"').status_code == 304
+    assert (
+        client.get("/releases/2026.11.1/figures.csv", HTTP_IF_NONE_MATCH=f'"{kept.sha256}"').status_code
+        == 304
+    )
     assert client.get("/releases/2026.11.1/nothing.csv").status_code == 404
     assert client.get("/releases/2026.11.9/figures.csv").status_code == 404
     # The data changing later changes nothing in the release's files.
@@ -378,7 +398,9 @@ def test_the_release_reads_into_pandas_with_the_numbers_of_the_day(client):
     before = client.get("/dashboard/forces.csv").content
     release = cut()
     change_the_data()
-    released = pd.read_csv(io.BytesIO(client.get("/releases/2026.11.1/dashboard-forces-people-disciplined.csv").content))
+    released = pd.read_csv(
+        io.BytesIO(client.get("/releases/2026.11.1/dashboard-forces-people-disciplined.csv").content)
+    )
     pd.testing.assert_frame_equal(released, pd.read_csv(io.BytesIO(before)))
     surrey = released[(released.force == "surrey") & (released.request == "parliament-street-2019")]
     assert surrey[["cases", "cases_is"]].values.tolist() == [[50, "exact"]]
