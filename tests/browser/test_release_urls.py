@@ -42,3 +42,13 @@ def test_every_file_of_the_data_package_loads_from_its_url(site):
         assert list(frame.columns) == [field["name"] for field in resource["schema"]["fields"]], resource[
             "path"
         ]
+
+
+def test_the_release_pages_are_accessible(site, page, axe):
+    from tests.browser.conftest import assert_accessible
+
+    release = release_cut(note="For the accessibility check.", site_url=site)
+    for url in ("/releases/", f"/releases/{release.number}/", f"/dashboard/?release={release.number}"):
+        page.goto(site + url)
+        page.wait_for_load_state("networkidle")
+        assert_accessible(axe, page)

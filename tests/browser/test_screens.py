@@ -24,6 +24,13 @@ PAGES = [
     "/methodology/",
     "/dashboard/?force=nowhere",  # the bad-filter page (400)
 ]
+# A release's own pages, and pages read in a release (banner, citation).
+RELEASE_PAGES = [
+    "/releases/",
+    "/releases/2026.11.1/",
+    "/dashboard/?release=2026.11.1",
+    "/forces/surrey/?release=2026.11.1",
+]
 
 
 @pytest.fixture
@@ -35,8 +42,11 @@ def screen(browser, request):
 
 @pytest.mark.parametrize("screen", [PHONE, LAPTOP], ids=["phone", "laptop"], indirect=True)
 def test_no_page_is_wider_than_the_screen(site, screen):
+    from reports.releases import release_cut
+
+    release_cut(note="For the screens.", number="2026.11.1", site_url=site)
     too_wide = []
-    for url in PAGES:
+    for url in PAGES + RELEASE_PAGES:
         screen.goto(site + url)
         screen.wait_for_load_state("networkidle")  # charts drawn
         width, screen_width = screen.evaluate("[document.documentElement.scrollWidth, innerWidth]")
