@@ -13,6 +13,10 @@ import gzip
 import hashlib
 import io
 import json
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -136,9 +140,10 @@ def _type(series: pd.Series) -> str:
 TYPE_SAMPLE_ROWS = 200_000
 
 
-def schema_of(content: bytes, *, unit_label: str | None, case_line_columns: dict) -> dict:
+def schema_of(path, *, unit_label: str | None, case_line_columns: dict) -> dict:
     frame = pd.read_csv(
-        io.BytesIO(content),
+        path,
+        low_memory=False,
         dtype_backend="numpy_nullable",
         keep_default_na=False,
         na_values=[""],
@@ -225,8 +230,8 @@ def workforce_table():
     return header, body
 
 
-def _csv(header, body) -> bytes:
-    return b"".join(exports.csv_bytes(header, body))
+def _csv(header, body):
+    return exports.csv_bytes(header, body)
 
 
 def _slug(unit: str) -> str:
@@ -234,7 +239,8 @@ def _slug(unit: str) -> str:
 
 
 def tables(*, number: str):
-    """(name, path, title, unit label or None, page address, the CSV's bytes), for the release read now."""
+    """(name, path, title, unit label or None, page address, the CSV's chunks of bytes), for the
+    release read now."""
     found = selectors.analysis(params=QueryDict())
     units = found.dataset.units(selectors.selection_of(found.filterset, unit=None))
     yield (
@@ -305,7 +311,7 @@ def tables(*, number: str):
                 _csv(*exports.breakdown_table(view, view.breakdowns[dimension])),
             )
         lines, filterset = selectors.filtered_lines(params=params)
-        content = b"".join(exports.csv_stream(exports.CaseLineExport(filterset), result=exports.CopyResult()))
+        content = exports.csv_stream(exports.CaseLineExport(filterset), result=exports.CopyResult())
         yield (
             f"case-lines-{_slug(unit)}",
             f"case-lines-{_slug(unit)}.csv",
@@ -369,6 +375,36 @@ def readme(*, release, url: str, resources: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# zlib's default level: a million case lines compress to about a tenth, several times faster than
+# gzip's level 9 for a few per cent more bytes.
+GZIP_LEVEL = 6
+
+
+@dataclass
+class Made:
+    """One file of a release, made: its size, SHA-256 and gzip-compressed bytes."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    gzipped: bytes
+
+
+def _make(name: str, media_type: str, chunks, *, keep_to=None) -> Made:
+    """Compress and hash a file as its chunks arrive (a million case lines are never held whole);
+    `keep_to`, an open binary file, also gets the plain bytes (to read the columns' types)."""
+    digest, size, packed = hashlib.sha256(), 0, io.BytesIO()
+    with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as archive:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            archive.write(chunk)
+            if keep_to is not None:
+                keep_to.write(chunk)
+    return Made(name, media_type, size, digest.hexdigest(), packed.getvalue())
+
+
 def files_make(*, release, site_url: str) -> list:
     """Make and keep the release's files (read while the release is being read)."""
     from reports.models import ReleaseFile
@@ -378,10 +414,13 @@ def files_make(*, release, site_url: str) -> list:
     case_line_columns = {column.name: column.description for column in exports.COLUMNS} | dict(
         exports.FIGURE_COLUMNS
     )
-    files: dict[str, tuple[str, bytes]] = {}
+    made: list[Made] = []
     resources = []
-    for name, path, title, unit_label, page, content in tables(number=release.number):
-        files[path] = ("text/csv", content)
+    for name, path, title, unit_label, page, chunks in tables(number=release.number):
+        with tempfile.NamedTemporaryFile(suffix=".csv") as plain:
+            made.append(_make(path, "text/csv", chunks, keep_to=plain))
+            plain.flush()
+            schema = schema_of(plain.name, unit_label=unit_label, case_line_columns=case_line_columns)
         resource = {
             "name": name,
             "path": path,
@@ -390,9 +429,9 @@ def files_make(*, release, site_url: str) -> list:
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
-            "bytes": len(content),
-            "hash": "sha256:" + hashlib.sha256(content).hexdigest(),
-            "schema": schema_of(content, unit_label=unit_label, case_line_columns=case_line_columns),
+            "bytes": made[-1].size,
+            "hash": "sha256:" + made[-1].sha256,
+            "schema": schema,
         }
         if unit_label:
             resource["unit"] = unit_label.lower()
@@ -418,27 +457,54 @@ def files_make(*, release, site_url: str) -> list:
         "x_changelog": release.changelog,
         "resources": resources,
     }
-    files["datapackage.json"] = ("application/json", json.dumps(package, indent=2, default=str).encode())
-    files["CITATION.cff"] = ("text/plain", citation_cff(release=release, url=url).encode())
-    files["README.md"] = ("text/markdown", readme(release=release, url=url, resources=resources).encode())
-    sums = "".join(
-        f"{hashlib.sha256(content).hexdigest()}  {name}\n" for name, (_, content) in sorted(files.items())
-    )
-    files["SHA256SUMS"] = ("text/plain", sums.encode())
+    for name, media_type, text in (
+        ("datapackage.json", "application/json", json.dumps(package, indent=2, default=str)),
+        ("CITATION.cff", "text/plain", citation_cff(release=release, url=url)),
+        ("README.md", "text/markdown", readme(release=release, url=url, resources=resources)),
+    ):
+        made.append(_make(name, media_type, [text.encode()]))
+    sums = "".join(f"{m.sha256}  {m.name}\n" for m in sorted(made, key=lambda m: m.name))
+    made.append(_make("SHA256SUMS", "text/plain", [sums.encode()]))
     kept = []
-    for name, (media_type, content) in files.items():
+    for file in made:
         kept.append(
-            ReleaseFile(
+            ReleaseFile.objects.create(
                 release=release,
-                name=name,
-                media_type=media_type,
-                content=gzip.compress(content, mtime=0),
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
+                name=file.name,
+                media_type=file.media_type,
+                content=file.gzipped,
+                size=file.size,
+                sha256=file.sha256,
             )
         )
-    return ReleaseFile.objects.bulk_create(kept)
+        file.gzipped = b""  # kept: let it go
+    return kept
 
 
 def content_of(release_file) -> bytes:
     return gzip.decompress(bytes(release_file.content))
+
+
+def chunks_of(release_file) -> Iterator[bytes]:
+    """A kept file's bytes, decompressed a piece at a time (a large file is never held whole)."""
+    with gzip.GzipFile(fileobj=io.BytesIO(bytes(release_file.content))) as plain:
+        while chunk := plain.read(exports.CHUNK_BYTES):
+            yield chunk
+
+
+def zip_chunks(release) -> Iterator[bytes]:
+    """Every file of `release` in one ZIP, written as it is read: the same bytes every time (each
+    member dated when the release was cut, in name order)."""
+    sink = exports.ZipSink()
+    stamp = release.cut_at.timetuple()[:6]
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in release.files.order_by("name").values_list("name", flat=True):
+            kept = release.files.get(name=name)  # one file's bytes in memory at a time
+            info = zipfile.ZipInfo(f"misuse-tracker-{release.number}/{name}", date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with archive.open(info, "w", force_zip64=True) as member:
+                for chunk in chunks_of(kept):
+                    member.write(chunk)
+                    yield sink.take()
+    yield sink.take()

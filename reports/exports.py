@@ -714,7 +714,7 @@ def citation_text(*, permalink: str, version: str, today: date) -> str:
     )
 
 
-class _ZipSink:
+class ZipSink:
     """An unseekable file that zipfile writes into and the response reads out of."""
 
     def __init__(self):
@@ -734,7 +734,7 @@ class _ZipSink:
 
 def zip_stream(*, csv_chunks: Iterator[bytes], members: dict[str, str]) -> Iterator[bytes]:
     """A ZIP holding cases.csv (streamed) and small text members, written as it goes."""
-    sink = _ZipSink()
+    sink = ZipSink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, text in members.items():
             archive.writestr(name, text)

@@ -1,9 +1,6 @@
 """The releases' own pages and files: stable addresses, served as they were made, forever."""
 
-import io
-import zipfile
-
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
@@ -78,7 +75,7 @@ def release_detail(request, number):
 
 
 def _file(number: str, name: str) -> ReleaseFile:
-    found = ReleaseFile.objects.select_related("release").filter(release__number=number, name=name).first()
+    found = ReleaseFile.objects.filter(release__number=number, name=name).first()
     if found is None:
         raise Http404("No such file in this release.")
     return found
@@ -91,7 +88,8 @@ def release_file(request, number, name):
         response = HttpResponse(status=304)
     else:
         content_type = found.media_type + ("; charset=utf-8" if found.media_type.startswith("text/") else "")
-        response = HttpResponse(datapackage.content_of(found), content_type=content_type)
+        response = StreamingHttpResponse(datapackage.chunks_of(found), content_type=content_type)
+        response["Content-Length"] = str(found.size)
         if found.media_type == "text/csv":
             response["Content-Disposition"] = f'inline; filename="misuse-tracker-{number}-{name}"'
     response["ETag"] = etag
@@ -102,16 +100,7 @@ def release_file(request, number, name):
 
 def release_zip(request, number):
     release = get_object_or_404(Release, number=number)
-    buffer = io.BytesIO()
-    # The same bytes every time: each member dated when the release was cut, in name order.
-    stamp = release.cut_at.timetuple()[:6]
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for found in release.files.order_by("name"):
-            info = zipfile.ZipInfo(f"misuse-tracker-{number}/{found.name}", date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, datapackage.content_of(found))
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response = StreamingHttpResponse(datapackage.zip_chunks(release), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="misuse-tracker-{number}.zip"'
     response["Cache-Control"] = IMMUTABLE
     response["Access-Control-Allow-Origin"] = "*"
