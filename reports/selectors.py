@@ -435,12 +435,12 @@ def force_profile(*, force: Force) -> dict:
     returns = list(
         FoiReturn.objects.public()
         .filter(force=force)
-        .select_related("request")
+        .select_related("request", "force")
         .order_by(F("request__period_end").desc(nulls_last=True), "request__slug")
     )
     figures = list(
         ReportedFigure.objects.filter(force=force)
-        .select_related("request", "source")
+        .select_related("request", "source", "force")
         .order_by(F("request__period_end").desc(nulls_last=True), "request__slug", "metric", "detail", "id")
     )
     workforce = list(force.workforce.order_by("-date", "measure"))
@@ -473,7 +473,7 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
     returns = list(
         FoiReturn.objects.public()
         .filter(request=foi_request)
-        .select_related("force")
+        .select_related("force", "request")
         .order_by("status", "force__name")
     )
     by_status = defaultdict(list)
@@ -482,7 +482,7 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
             by_status[foi_return.get_status_display()].append(foi_return)
     figures = list(
         ReportedFigure.objects.filter(request=foi_request)
-        .select_related("source", "force")
+        .select_related("source", "force", "request")
         .order_by("force__name", "metric", "detail", "period_label", "id")
     )
     national_groups = defaultdict(list)

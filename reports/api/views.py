@@ -81,7 +81,7 @@ ENDPOINTS = {
 
 
 @extend_schema(responses=shapes.IndexSerializer, operation_id="index", summary="Where everything is")
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def index(request):
     endpoints = {name: request.build_absolute_uri(reverse(url)) for name, url in ENDPOINTS.items()}
     for table in exports.DASHBOARD_TABLES:
@@ -99,7 +99,7 @@ def index(request):
     summary="Every force",
     description="The rows of /forces.csv: what we hold for each force. Takes no filters.",
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def forces(request):
     selectors.no_filters(params=request.GET, what="forces")
     return Response({"meta": _meta(), "results": _records(exports.force_list_table(selectors.force_list()))})
@@ -142,7 +142,7 @@ def _unit_view(view) -> dict:
     operation_id="forces_detail",
     summary="One force, as its page shows it",
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def force_detail(request, slug):
     selectors.no_filters(params=request.GET, what="a force's figures")
     force = Force.objects.filter(slug=slug).first()
@@ -180,7 +180,7 @@ def force_detail(request, slug):
     description="The rows of /requests.csv: each study's published national total and what we hold "
     "as lines. Takes no filters.",
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def requests(request):
     selectors.no_filters(params=request.GET, what="requests")
     return Response(
@@ -231,7 +231,7 @@ def _study(foi_request, profile) -> dict:
     operation_id="requests_detail",
     summary="One study, as its page shows it",
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def request_detail(request, slug):
     selectors.no_filters(params=request.GET, what="a study's figures")
     foi_request = FoiRequest.objects.public().prefetch_related("sources").filter(slug=slug).first()
@@ -261,7 +261,7 @@ def request_detail(request, slug):
     summary="The forces' answers, with their status",
     description="Approved returns only; a draft is never shown. In id order.",
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def returns(request):
     found = selectors.public_returns(params=_filters(request))
     return _page(request, found, lambda page: _records(exports.returns_table(page)))
@@ -277,7 +277,7 @@ def returns(request):
     "Like every view, one unit at a time: `unit`, else the chosen studies' unit, else people "
     "disciplined.",
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def case_lines(request):
     filterset = selectors.case_line_filter(params=_filters(request))
     export = exports.CaseLineExport(filterset)
@@ -300,7 +300,7 @@ def case_lines(request):
     summary="Figures as published, with the /figures/ filters",
     description="The rows of /figures.csv for the same filters, a page at a time in figure_id order.",
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def figures(request):
     found, _ = selectors.published_figures(params=_filters(request))
     return _page(request, found, lambda page: _records(exports.figures_table(page)))
@@ -321,7 +321,7 @@ def _analysis(request):
     summary="The dashboard's headline figures",
     description="The figures atop /dashboard/ for the same filters, in one unit.",
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def headline(request):
     return Response({"meta": _meta(), "result": exports.headline_record(_analysis(request).view)})
 
@@ -339,7 +339,7 @@ def _table_schema(table: str):
 def _table_view(table: str):
     @by_dataset_version
     @_table_schema(table)
-    @api_view(["GET"])
+    @api_view(["GET", "HEAD"])
     def dashboard_table(request):
         return Response(
             {"meta": _meta(), "results": _records(exports.dashboard_table(_analysis(request).view, table))}
