@@ -27,7 +27,7 @@ def test_walking_the_pages_gives_every_row_once_in_id_order(client, url, ids):
     rows = walk(client, url)
     key = next(name for name in ("line_id", "figure_id", "return_id") if name in rows[0])
     walked = [row[key] for row in rows]
-    assert all(a < b for a, b in zip(walked, walked[1:]))
+    assert walked == sorted(set(walked))
     assert len(walked) == len(set(walked)) == ids().count()
     assert set(walked) == set(ids().values_list("id", flat=True))
 
@@ -47,7 +47,7 @@ def test_a_line_added_mid_walk_shifts_no_page(client):
     assert second_after["meta"]["dataset_version"] != second_before["meta"]["dataset_version"]
     rest = walk(client, local(first["next"]))
     walked = [row["line_id"] for row in first["results"] + rest]
-    assert all(a < b for a, b in zip(walked, walked[1:]))
+    assert walked == sorted(set(walked))
     assert walked[-1] == added.id
     assert (
         len(walked)
