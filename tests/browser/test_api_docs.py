@@ -34,3 +34,15 @@ def test_api_docs_try_a_request(site, page):
     block.locator(".execute").click()
     page.wait_for_selector("#operations-dashboard-dashboard_headline .response .microlight")
     assert '"dataset_version"' in block.locator(".responses-table .microlight").first.inner_text()
+
+
+def test_the_documented_pandas_examples_run(site):
+    """Each ```python block of docs/api.md, run as written against the live server."""
+    from tests.api.test_docs_examples import BASE, blocks
+
+    examples = blocks("python")
+    assert len(examples) >= 3
+    for code in examples:
+        scope = {}
+        exec(code.replace(BASE, site), scope)  # noqa: S102 - our own documentation
+    assert len(scope["lines"]) >= 1 and scope["lines"]["request"].eq("parliament-street-2019").all()
