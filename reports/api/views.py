@@ -59,6 +59,11 @@ def _filters(request):
     return params
 
 
+def _takes_no_filters(request, what: str) -> None:
+    if request.GET:
+        raise BadFilter([f"{what} take no filters ('{sorted(request.GET)[0]}')."])
+
+
 def _page(request, queryset, rows_of) -> Response:
     """A cursor page of `queryset` in id order, its rows built by `rows_of(page)`."""
     paginator = IdCursor()
@@ -144,7 +149,7 @@ def _unit_view(view) -> dict:
 )
 @api_view(["GET", "HEAD"])
 def force_detail(request, slug):
-    selectors.no_filters(params=request.GET, what="a force's figures")
+    _takes_no_filters(request, f"A force's figures (filter them at /api/v1/dashboard/forces/?force={slug})")
     force = Force.objects.filter(slug=slug).first()
     if force is None:
         raise NotFound(f"No force '{slug}': /api/v1/forces/ lists every force.")
@@ -233,7 +238,7 @@ def _study(foi_request, profile) -> dict:
 )
 @api_view(["GET", "HEAD"])
 def request_detail(request, slug):
-    selectors.no_filters(params=request.GET, what="a study's figures")
+    _takes_no_filters(request, f"A study's figures (filter them at /api/v1/dashboard/forces/?study={slug})")
     foi_request = FoiRequest.objects.public().prefetch_related("sources").filter(slug=slug).first()
     if foi_request is None:
         raise NotFound(f"No public study '{slug}': /api/v1/requests/ lists every one.")

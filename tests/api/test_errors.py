@@ -142,3 +142,16 @@ def test_the_api_only_reads(client, method, url):
 def test_head_and_options_answer(client):
     assert client.head("/api/v1/case-lines/?force=gwent").status_code == 200
     assert client.options("/api/v1/case-lines/").status_code == 200
+
+
+def test_a_force_or_study_takes_no_filters_and_says_where_to_filter(client):
+    assert api(client, "/api/v1/forces/surrey/?unit=data_breaches", status=400) == {
+        "errors": [
+            "A force's figures (filter them at /api/v1/dashboard/forces/?force=surrey) take no filters ('unit')."
+        ]
+    }
+    assert api(client, "/api/v1/requests/dorset-2022-130/?x=1", status=400) == {
+        "errors": [
+            "A study's figures (filter them at /api/v1/dashboard/forces/?study=dorset-2022-130) take no filters ('x')."
+        ]
+    }
