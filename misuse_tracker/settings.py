@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our own static files
     "simple_history",
     "csp",
     "misuse_tracker",
@@ -213,6 +216,33 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# The read-only API under /api/v1/ (reports/api/, docs/api.md): JSON only, anonymous, GET only.
+# `format` is not a query parameter here: every parameter is a filter or refused with a 400.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "reports.api.views.errors_handler",
+    "URL_FORMAT_OVERRIDE": None,
+    "UNAUTHENTICATED_USER": None,
+    # Decimals (rates) as JSON numbers, as the .json downloads write them.
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Misuse Tracker API",
+    "DESCRIPTION": "Read-only figures of UK police discipline for misusing force IT, from FOI "
+    "requests: the same rows, filters and error messages as the site's pages (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "defaultModelsExpandDepth": 0},
+    # Every figure's kind ("exact", "at least", "not stated") is one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {"FigureKindEnum": "reports.api.serializers.FIGURE_KINDS"},
 }
 
 # Request size limits: what a hostile query string or form can make the server hold.

@@ -9,5 +9,6 @@ admin.site.site_title = "Misuse Tracker admin"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("reports.api.urls")),
     path("", include("reports.urls")),
 ]

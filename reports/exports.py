@@ -264,13 +264,9 @@ class CaseLineExport:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield cursor.cursor
 
-    def pages(self, cursor, *, ids: int | None = None) -> Iterator[str]:
-        """The SELECT of each page of `ids` matching lines (PAGE_IDS), in order; none when none match.
-
-        Each page's id range is found just before it is read (the next `ids` matching ids, from
-        the primary key in order), so a page is never empty and a download's first lines are
-        not held up by counting the rest.
-        """
+    def _prepared(self, cursor):
+        """What every page is read with: the matching ids' SQL and parameters, and a function of an
+        id range (after, upto] giving that page's SELECT; None when no public return is reached."""
         from reports.engine import return_completeness
 
         returns = list(self.filterset.returns().select_related("request", "force"))
@@ -279,7 +275,7 @@ class CaseLineExport:
         completeness = return_completeness()
         records = [_return_record(r, completeness.get(r.id)) for r in returns]
         if not records:
-            return
+            return None
         arrays = ", ".join(f"%s::{kind}[]" for kind in RETURN_FIELDS.values())
         per_return = cursor.mogrify(arrays, [list(values) for values in zip(*records, strict=True)]).decode()
         sql, params = lines.order_by("id").values_list(*LINE_FIELDS).query.sql_with_params()
@@ -287,6 +283,34 @@ class CaseLineExport:
         select = ", ".join(f"{column.sql} AS {column.name}" for column in COLUMNS)
         titles = formula_safe_sql("string_agg(src.title, ' | ' ORDER BY src.publisher, src.url)")
         urls = formula_safe_sql("string_agg(src.url, ' ' ORDER BY src.publisher, src.url)")
+
+        def between(after: int, upto: int) -> str:
+            after, upto = int(after), int(upto)
+            return (
+                f"SELECT {select} FROM ({inner}) AS l({', '.join(LINE_FIELDS)}) "
+                # OFFSET 0 keeps this lookup a nested loop, and so the lines in their order.
+                f"CROSS JOIN LATERAL (SELECT * FROM unnest({per_return}) AS v({', '.join(RETURN_FIELDS)}) "
+                "WHERE v.id = l.foi_return_id OFFSET 0) AS r "
+                f"LEFT JOIN (SELECT ls.caseline_id, {titles} AS titles, {urls} AS urls "
+                "FROM cases_caseline_sources ls JOIN cases_source src ON src.id = ls.source_id "
+                f"WHERE ls.caseline_id > {after} AND ls.caseline_id <= {upto} GROUP BY ls.caseline_id) AS s "
+                "ON s.caseline_id = l.id "
+                f"WHERE l.id > {after} AND l.id <= {upto} ORDER BY l.id"
+            )
+
+        return id_sql, id_params, between
+
+    def pages(self, cursor, *, ids: int | None = None) -> Iterator[str]:
+        """The SELECT of each page of `ids` matching lines (PAGE_IDS), in order; none when none match.
+
+        Each page's id range is found just before it is read (the next `ids` matching ids, from
+        the primary key in order), so a page is never empty and a download's first lines are
+        not held up by counting the rest.
+        """
+        prepared = self._prepared(cursor)
+        if prepared is None:
+            return
+        id_sql, id_params, between = prepared
         ids = ids or PAGE_IDS
         after = 0
         while True:
@@ -298,18 +322,20 @@ class CaseLineExport:
             upto, found = cursor.fetchone()
             if not found:
                 return
-            yield (
-                f"SELECT {select} FROM ({inner}) AS l({', '.join(LINE_FIELDS)}) "
-                # OFFSET 0 keeps this lookup a nested loop, and so the lines in their order.
-                f"CROSS JOIN LATERAL (SELECT * FROM unnest({per_return}) AS v({', '.join(RETURN_FIELDS)}) "
-                "WHERE v.id = l.foi_return_id OFFSET 0) AS r "
-                f"LEFT JOIN (SELECT ls.caseline_id, {titles} AS titles, {urls} AS urls "
-                "FROM cases_caseline_sources ls JOIN cases_source src ON src.id = ls.source_id "
-                f"WHERE ls.caseline_id > {after} AND ls.caseline_id <= {upto} GROUP BY ls.caseline_id) AS s "
-                "ON s.caseline_id = l.id "
-                f"WHERE l.id > {after} AND l.id <= {upto} ORDER BY l.id"
-            )
+            yield between(after, upto)
             after = upto
+
+    def json_rows(self, *, after: int, upto: int) -> list[dict]:
+        """The matching lines with ids in (after, upto], each as the JSON download writes it (the API's
+        pages of case lines: the same SELECT, so the same values)."""
+        with self.reading() as cursor:
+            prepared = self._prepared(cursor)
+            if prepared is None:
+                return []
+            _, _, between = prepared
+            page = between(after, upto)
+            cursor.execute(f"SELECT coalesce(json_agg(p ORDER BY p.line_id), '[]'::json) FROM ({page}) AS p")
+            return cursor.fetchone()[0]
 
     def rows(self) -> Iterator[tuple]:
         """Every row as Python values (numbers, dates, text), for the XLSX."""
@@ -464,6 +490,35 @@ def breakdown_table(view, breakdown) -> tuple[list[str], list[list]]:
     return header, body
 
 
+DASHBOARD_TABLES = {
+    "forces": "By force and study",
+    "offences": "By offence",
+    "outcomes": "By outcome",
+    "roles": "By role",
+    "systems": "By system misused",
+}
+
+
+def dashboard_table(view, table: str) -> tuple[list[str], list[list]]:
+    """One of the dashboard's tables (a key of DASHBOARD_TABLES) for an engine view."""
+    if table == "forces":
+        return force_table(view)
+    return breakdown_table(view, view.breakdowns[table.removesuffix("s")])
+
+
+HEADLINE_FIGURES = ("cases", "officers", "staff", "dismissed", "resigned", "other", "not_stated")
+
+
+def headline_record(view) -> dict:
+    """The dashboard's headline for an engine view: each figure as its number and kind, in one unit."""
+    record = {"unit": view.unit, "unit_label": view.unit_label}
+    for name in HEADLINE_FIGURES:
+        record |= _figure_cells(name, view.headline[name])
+    record |= _figure_cells("not_attributed", view.unattributed)
+    record |= {"named_forces": view.named_forces, "studies": [study.slug for study in view.studies]}
+    return record
+
+
 def force_list_table(forces: list[dict]) -> tuple[list[str], list[list]]:
     header = [
         "force",
@@ -601,6 +656,62 @@ def figures_table(figures) -> tuple[list[str], list[list]]:
         ]
         for f in figures
     ]
+    return header, body
+
+
+RETURN_COLUMNS = [
+    ("return_id", "Misuse Tracker's id for the return (the force's answer to one request)."),
+    ("request", "The FOI request or study (its slug on /requests/)."),
+    ("request_title", "The request or study's title."),
+    ("force", "The force's slug; empty for the cases a study does not attribute to a force."),
+    ("force_name", "The force's name; 'Force not stated' where the sources do not name it."),
+    ("status", "The force's answer (code): " + ", ".join(FoiReturn.Status.values) + "."),
+    ("status_label", "The force's answer, in words."),
+    ("exemption", "The exemption a refusal cites (code); empty: none."),
+    ("exemption_label", "The exemption, in words; empty: none."),
+    ("received_on", "When the answer was received; empty: not stated."),
+    ("unit", "What one counted case is (code). Never add returns of different units."),
+    ("lines_total", "The sum of the return's case lines; empty: it holds no lines."),
+    (
+        "lines_complete",
+        "yes: the lines add up to the return's whole published total; no: only part of it (or no "
+        "total is published), so their sum is 'at least' that number; empty: no lines.",
+    ),
+    ("total_published", "The total the reply or the published figures give; empty: none."),
+    ("notes", "Our notes on the answer."),
+]
+
+
+def returns_table(returns) -> tuple[list[str], list[list]]:
+    """Public returns (with request and force joined) and what the engine says of their lines: the
+    same completeness rule as the case-line download's force_lines_* columns."""
+    from reports.engine import return_completeness
+
+    completeness = return_completeness()
+    header = [name for name, _ in RETURN_COLUMNS]
+    body = []
+    for foi_return in returns:
+        held = completeness.get(foi_return.id)
+        force = foi_return.force
+        body.append(
+            [
+                foi_return.id,
+                foi_return.request.slug,
+                foi_return.request.title,
+                force.slug if force else "",
+                force.name if force else "Force not stated",
+                foi_return.status,
+                foi_return.get_status_display(),
+                foi_return.exemption,
+                foi_return.get_exemption_display() if foi_return.exemption else "",
+                foi_return.received_on,
+                foi_return.request.unit,
+                held[1] if held else None,
+                ("yes" if held[0] else "no") if held else None,
+                held[2] if held else "",
+                foi_return.notes,
+            ]
+        )
     return header, body
 
 

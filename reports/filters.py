@@ -280,3 +280,27 @@ class FigureFilter(df.FilterSet):
         return queryset.filter(
             Q(quote__icontains=value) | Q(scope__icontains=value) | Q(detail__icontains=value)
         )
+
+
+class ReturnFilter(df.FilterSet):
+    """The filters of the forces' answers (the API's returns): the same names as the case lines'."""
+
+    study = df.ModelMultipleChoiceFilter(
+        distinct=False,
+        label="FOI request or study",
+        field_name="request__slug",
+        to_field_name="slug",
+        queryset=FoiRequest.objects.public(),
+    )
+    force = df.ModelMultipleChoiceFilter(
+        distinct=False,
+        label="Force",
+        field_name="force__slug",
+        to_field_name="slug",
+        queryset=Force.objects.all(),
+    )
+    status = df.MultipleChoiceFilter(distinct=False, label="Status", choices=FoiReturn.Status.choices)
+
+    class Meta:
+        model = FoiReturn
+        fields = []

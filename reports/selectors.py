@@ -19,7 +19,7 @@ from cases.models import CaseLine, CaseLineWording, FoiRequest, FoiReturn, Repor
 from cases.selectors import reported_value, statements
 from forces.models import Force, WorkforceSnapshot
 from reports import charts, engine
-from reports.filters import PRESENTATION_PARAMS, CaseLineFilter, FigureFilter
+from reports.filters import PRESENTATION_PARAMS, CaseLineFilter, FigureFilter, ReturnFilter
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,13 @@ def _validated(filterset, params, *, extra_allowed=frozenset()):
     if messages:
         raise BadFilter(messages)
     return filterset
+
+
+def no_filters(*, params, what: str) -> None:
+    """A list that takes no filters (forces, requests): BadFilter for any parameter but `excel`."""
+    extra = sorted(set(params) - {"excel"})
+    if extra:
+        raise BadFilter([f"The list of {what} takes no filters ('{extra[0]}'). Accepted: excel=1 on CSV."])
 
 
 def case_line_filter(*, params) -> CaseLineFilter:
@@ -428,12 +435,12 @@ def force_profile(*, force: Force) -> dict:
     returns = list(
         FoiReturn.objects.public()
         .filter(force=force)
-        .select_related("request")
+        .select_related("request", "force")
         .order_by(F("request__period_end").desc(nulls_last=True), "request__slug")
     )
     figures = list(
         ReportedFigure.objects.filter(force=force)
-        .select_related("request", "source")
+        .select_related("request", "source", "force")
         .order_by(F("request__period_end").desc(nulls_last=True), "request__slug", "metric", "detail", "id")
     )
     workforce = list(force.workforce.order_by("-date", "measure"))
@@ -466,7 +473,7 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
     returns = list(
         FoiReturn.objects.public()
         .filter(request=foi_request)
-        .select_related("force")
+        .select_related("force", "request")
         .order_by("status", "force__name")
     )
     by_status = defaultdict(list)
@@ -475,7 +482,7 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
             by_status[foi_return.get_status_display()].append(foi_return)
     figures = list(
         ReportedFigure.objects.filter(request=foi_request)
-        .select_related("source", "force")
+        .select_related("source", "force", "request")
         .order_by("force__name", "metric", "detail", "period_label", "id")
     )
     national_groups = defaultdict(list)
@@ -518,6 +525,7 @@ def request_profile(*, foi_request: FoiRequest) -> dict:
             figures,
             key=lambda f: (f.force is not None, f.force.name if f.force else "", f.metric, f.detail, f.id),
         ),
+        "returns": returns,
         "by_status": dict(sorted(by_status.items())),
         "named_returns": named,
         "not_named": (foi_request.forces_answered - len(by_status.get("Answered", [])))
@@ -675,3 +683,12 @@ def case_line_page(lines: QuerySet) -> QuerySet:
         .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("publisher")))
         .order_by("id")
     )
+
+
+# --- The forces' answers ----------------------------------------------------------------------
+
+
+def public_returns(*, params) -> QuerySet[FoiReturn]:
+    """The approved returns the filters in `params` reach (ReturnFilter), or BadFilter."""
+    filterset = _validated(ReturnFilter(params, queryset=FoiReturn.objects.public()), params)
+    return filterset.qs.select_related("request", "force")

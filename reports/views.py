@@ -161,13 +161,7 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "zip": "application/zip",
 }
-DASHBOARD_TABLES = {
-    "forces": "By force and study",
-    "offences": "By offence",
-    "outcomes": "By outcome",
-    "roles": "By role",
-    "systems": "By system misused",
-}
+DASHBOARD_TABLES = exports.DASHBOARD_TABLES
 PERMALINK_PAGES = {
     "cases": "case-lines",
     "figures": "figures",
@@ -408,10 +402,7 @@ def _notes(request, log: ExportLog, table: str = "cases") -> list[str]:
 def _table_rows(request, table: str) -> tuple[list[str], list[list]]:
     """A dashboard table's header and rows, from the same engine view as the page."""
     found = selectors.analysis(params=request.GET, sort=request.GET.get("sort", "-cases"))
-    if table == "forces":
-        return exports.force_table(found.view)
-    dimension = table[:-1]
-    return exports.breakdown_table(found.view, found.view.breakdowns[dimension])
+    return exports.dashboard_table(found.view, table)
 
 
 def _small_export(request, table: str, fmt: str, header: list[str], body: list[list]):
@@ -450,22 +441,19 @@ def dashboard_table_export(request, table, fmt):
     return _small_export(request, table, fmt, header, body)
 
 
-def _no_filters(request, what: str) -> BadFilter | None:
-    extra = sorted(set(request.GET) - {"excel"})
-    if extra:
-        return BadFilter([f"The list of {what} takes no filters ('{extra[0]}'). Accepted: excel=1 on CSV."])
-    return None
-
-
 def force_list_export(request, fmt):
-    if error := _no_filters(request, "forces"):
+    try:
+        selectors.no_filters(params=request.GET, what="forces")
+    except BadFilter as error:
         return _bad_filter(request, error)
     header, body = exports.force_list_table(selectors.force_list())
     return _small_export(request, "forces-list", fmt, header, body)
 
 
 def request_list_export(request, fmt):
-    if error := _no_filters(request, "requests"):
+    try:
+        selectors.no_filters(params=request.GET, what="requests")
+    except BadFilter as error:
         return _bad_filter(request, error)
     header, body = exports.studies_table(selectors.studies_overview())
     return _small_export(request, "requests", fmt, header, body)
