@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pandas as pd
-from django.db.models import F
 from django.http import QueryDict
 from django.urls import reverse
 
-from cases.models import FoiReturn, Source, Unit
+from cases.models import Source, Unit
 from forces.models import WorkforceSnapshot
 from reports import exports, selectors
 
@@ -165,45 +164,6 @@ def schema_of(path, *, unit_label: str | None, case_line_columns: dict) -> dict:
 # --- The tables ------------------------------------------------------------------------------
 
 
-def returns_table():
-    header = [
-        "request",
-        "force",
-        "force_name",
-        "status",
-        "status_label",
-        "exemption",
-        "received_on",
-        "reported_total",
-        "reported_officers",
-        "reported_staff",
-        "source_urls",
-    ]
-    returns = (
-        FoiReturn.objects.public()
-        .select_related("request", "force")
-        .prefetch_related("sources")
-        .order_by("request__slug", F("force__name").asc(nulls_last=True), "id")
-    )
-    body = [
-        [
-            r.request.slug,
-            r.force.slug if r.force else "",
-            r.force.name if r.force else "Force not stated",
-            r.status,
-            r.get_status_display(),
-            r.get_exemption_display() if r.exemption else "",
-            r.received_on,
-            r.reported_total,
-            r.reported_officers,
-            r.reported_staff,
-            " ".join(sorted(s.url for s in r.sources.all())),
-        ]
-        for r in returns
-    ]
-    return header, body
-
-
 def sources_table():
     header = ["url", "title", "publisher", "kind", "published_on"]
     body = [
@@ -273,7 +233,7 @@ def tables(*, number: str):
         "FOI returns: each force's reply to each request",
         None,
         None,
-        _csv(*returns_table()),
+        _csv(*exports.returns_table(selectors.public_returns(params=QueryDict()).order_by("id"))),
     )
     yield ("sources", "sources.csv", "Sources", None, None, _csv(*sources_table()))
     yield (
@@ -411,8 +371,10 @@ def files_make(*, release, site_url: str) -> list:
 
     site = site_url.rstrip("/")
     url = site + release.get_absolute_url()
-    case_line_columns = {column.name: column.description for column in exports.COLUMNS} | dict(
-        exports.FIGURE_COLUMNS
+    case_line_columns = (
+        {column.name: column.description for column in exports.COLUMNS}
+        | dict(exports.FIGURE_COLUMNS)
+        | dict(exports.RETURN_COLUMNS)
     )
     made: list[Made] = []
     resources = []

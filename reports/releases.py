@@ -35,12 +35,13 @@ def active():
 
 def dataset_meta() -> dict:
     """What every response says of the data it shows: the release, or the live dataset version."""
-    from reports.selectors import dataset_version
+    from reports.selectors import dataset_version, page_version
 
     release = active()
     return {
         "release": release.number if release else None,
-        "dataset_version": dataset_version(),
+        # The version the page cache read for this response, if it did (no second query).
+        "dataset_version": page_version.get() or dataset_version(),
     }
 
 
@@ -218,7 +219,9 @@ def _copy(cursor, *, live: str, schema: str) -> dict:
             sql, params = what
             cursor.execute(f"{select} WHERE id IN ({sql})", params)
         counts[table] = cursor.rowcount
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s", [live, table])
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s", [live, table]
+        )
         for (definition,) in cursor.fetchall():
             cursor.execute(definition.replace(f" ON {live}.{table} ", f' ON "{schema}"."{table}" ', 1))
         cursor.execute(f'ANALYZE "{schema}"."{table}"')

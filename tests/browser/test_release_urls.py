@@ -25,7 +25,7 @@ def documented_example() -> str:
 def test_the_documented_pandas_example_reads_a_release_from_its_url(site, capsys):
     release = release_cut(note="For the docs example.", site_url=site)
     code = documented_example().replace(
-        "https://tracker.example.org/releases/2026.11.1/", f"{site}/releases/{release.number}/"
+        "https://misuse-tracker.example/releases/2026.11.1/", f"{site}/releases/{release.number}/"
     )
     assert f"{site}/releases/{release.number}/" in code
     exec(compile(code, str(DOCS), "exec"), {})  # the example as written, over HTTP
