@@ -448,3 +448,30 @@ def test_a_release_stays_readable_when_the_live_tables_change():
         "2026.11.1: cases_reportedfigure.notes added (empty)",
     ]
     assert release_schemas_sync() == []
+
+
+def test_the_api_reads_a_release_and_says_so(client):
+    from tests.api.conftest import api, walk
+
+    before_table = api(client, "/api/v1/dashboard/forces/")["results"]
+    before_lines = walk(client, "/api/v1/case-lines/?force=dorset&unit=misconduct_allegations&page_size=1")
+    release = cut()
+    change_the_data()
+    pinned = api(client, f"/api/v1/dashboard/forces/?release={release.number}")
+    assert pinned["meta"] == {"release": "2026.11.1", "dataset_version": "release-2026.11.1"}
+    assert pinned["results"] == before_table
+    assert api(client, "/api/v1/dashboard/forces/")["meta"]["release"] is None
+    first = api(
+        client,
+        f"/api/v1/case-lines/?force=dorset&unit=misconduct_allegations&page_size=1&release={release.number}",
+    )
+    assert "release=2026.11.1" in first["next"]  # the cursor pages stay in the release
+    pinned_lines = walk(
+        client,
+        f"/api/v1/case-lines/?force=dorset&unit=misconduct_allegations&page_size=1&release={release.number}",
+    )
+    assert pinned_lines == before_lines
+    assert (
+        walk(client, "/api/v1/case-lines/?force=dorset&unit=misconduct_allegations&page_size=1")
+        != before_lines
+    )
