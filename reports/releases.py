@@ -422,6 +422,7 @@ class ReleaseMiddleware:
         except BaseException:
             stop()
             raise
+        response["X-Release"] = release.number
         if not response.streaming and response.get("Content-Type", "").startswith("text/html"):
             response.content = pinned_html(response.content.decode(), release.number).encode()
         if not response.streaming:

@@ -199,7 +199,13 @@ def case_lines(request):
 
 
 def _attachment(response, request, table: str, extension: str):
-    name = exports.filename(table, request.GET, extension, today=timezone.localdate())
+    from reports import releases
+
+    params = request.GET
+    if release := releases.active():  # a release's download is named by it
+        params = params.copy()
+        params["release"] = release.number
+    name = exports.filename(table, params, extension, today=timezone.localdate())
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

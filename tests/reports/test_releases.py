@@ -215,7 +215,12 @@ def test_every_page_and_download_reads_as_on_the_day_it_was_cut(client):
 
 def test_the_json_download_names_the_release(client):
     release = cut()
-    payload = client.get(f"/dashboard/forces.json?release={release.number}").json()
+    response = client.get(f"/dashboard/forces.json?release={release.number}")
+    assert response["X-Release"] == "2026.11.1"
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="misuse-tracker_forces_2026-11-1_'
+    )
+    payload = response.json()
     assert payload["meta"]["dataset_version"] == f"release-{release.number}"
     assert payload["meta"]["permalink"] == f"http://testserver/dashboard/?release={release.number}"
 
