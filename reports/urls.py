@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from reports import views
+from reports import embeds, views
 
 
 class FormatConverter:
@@ -21,9 +21,15 @@ class DashboardTableConverter(FormatConverter):
     regex = "|".join(views.DASHBOARD_TABLES)
 
 
+class EmbedChartConverter(FormatConverter):
+    # Only the charts an embed draws: any other name is a 404.
+    regex = "|".join(sorted(embeds.EMBEDS, key=len, reverse=True))
+
+
 register_converter(FormatConverter, "format")
 register_converter(CasesFormatConverter, "cases_format")
 register_converter(DashboardTableConverter, "dashboard_table")
+register_converter(EmbedChartConverter, "embed_chart")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -44,4 +50,7 @@ urlpatterns = [
     path("methodology/", views.methodology, name="methodology"),
     path("figures/", views.figures, name="figures"),
     path("figures.<format:fmt>", views.figures_export, name="figures-export"),
+    # Embeddable charts (reports/embeds.py): one chart and its caption, for other sites' frames.
+    path("embed/<embed_chart:chart>/", views.embed, name="embed"),
+    path("embed/<embed_chart:chart>.svg", views.embed_svg, name="embed-svg"),
 ]
