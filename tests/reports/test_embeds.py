@@ -104,6 +104,8 @@ def test_embed_is_the_chart_alone(get):
 
 
 def test_embed_caption_names_the_release_and_keeps_it(get, monkeypatch):
+    live = get(f"/embed/forces/?{PS_2019}").content.decode()  # cached: a release is another page
+    assert "release" not in live
     monkeypatch.setattr(releases, "active", lambda: SimpleNamespace(number="2026.11.1"))
     page = get(f"/embed/forces/?{PS_2019}").content.decode()
     assert text(re.search(r'<p id="embed-from">(.*?)</p>', page, re.S).group(1)).startswith(
