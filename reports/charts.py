@@ -47,6 +47,8 @@ class Chart:
     caption: str  # unit, period and source
     key: str = "chart"  # names its element on a page: chart-<key>, its data chart-<key>-data
     views: tuple[ChartView, ...] = ()  # states to switch between, the first shown; none for most
+    # The filters of its embed, /embed/<key>/?<embed_query> (reports/embeds.py); None: not offered.
+    embed_query: str | None = None
 
     @property
     def data(self) -> dict:
@@ -361,3 +363,34 @@ def study_chart(view) -> Chart | None:
         f"Source: the case lines of {_studies(view)}."
     )
     return Chart(_spec(figure), f"Bar chart: {unit.lower()} by study", caption, "studies")
+
+
+# --- Every chart by its key ---------------------------------------------------------------------
+# A chart's key names its element on a page (chart-<key>) and its embed (/embed/<key>/): both
+# build it here, from the same view, so an embedded chart is the page's chart.
+
+BREAKDOWN_TITLES = {
+    "offence": "By offence",
+    "outcome": "By outcome",
+    "role": "By role",
+    "system": "By system misused",
+}
+BUILDERS = {
+    "forces": force_chart,
+    **{
+        f"{dimension}s": (
+            lambda view, dimension=dimension: breakdown_chart(
+                view, view.breakdowns[dimension], BREAKDOWN_TITLES[dimension]
+            )
+        )
+        for dimension in BREAKDOWN_TITLES
+    },
+    "outcome-roles": outcome_mix,
+    "trend": lambda view: over_time(view, study_points(view)),
+    "studies": study_chart,
+}
+
+
+def build(key: str, view) -> Chart | None:
+    """The chart named `key` of a view (None where it would be a single bar, or empty)."""
+    return BUILDERS[key](view)

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.core.cache import caches
 from django.http import HttpResponse
 
+from reports import releases
 from reports.selectors import dataset_version, page_version
 
 CACHE = "pages"
@@ -27,6 +28,11 @@ def _key(request, version: str) -> str:
     # The same filters in any order are the same page; the path names the page.
     # Encoded, so a value holding "&" or "=" can never read as other parameters.
     query = urlencode(sorted((name, value) for name, values in request.GET.lists() for value in values))
+    # A release (`?release=`, taken out of request.GET by its middleware) is another page: its
+    # links and captions name it.
+    release = releases.active()
+    if release is not None:
+        query += f"#release={release.number}"
     digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
     return f"page:{version}:{digest}"
 

@@ -26,13 +26,15 @@ ORDERS = {"dashboard": CASE_LINE_ORDER, "case-lines": CASE_LINE_ORDER, "figures"
 def canonical_query(request) -> str:
     """The request's query string as the view's canonical address spells it ("" for none)."""
     match = request.resolver_match
-    order = ORDERS.get(match.url_name if match else None, ())
+    pairs = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    return ordered_query(pairs, page=match.url_name if match else None)
+
+
+def ordered_query(pairs, *, page: str | None) -> str:
+    """Parameters (name, value) as the canonical address of `page` (a URL name) spells them."""
+    order = ORDERS.get(page, ())
     rank = {name: index for index, name in enumerate(order)}
-    pairs = [
-        (name, value)
-        for name, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
-        if value.strip()
-    ]
+    pairs = [(name, value) for name, value in pairs if value.strip()]
     # Names outside the form's order (refused by the view with a 400) go last, by name.
     return urlencode(sorted(pairs, key=lambda pair: (rank.get(pair[0], len(order)), pair[0], pair[1])))
 

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from reports import feeds, release_views, views
+from reports import embeds, feeds, release_views, views
 
 
 class FormatConverter:
@@ -26,9 +26,17 @@ class ReleaseNumberConverter(FormatConverter):
 
 
 register_converter(ReleaseNumberConverter, "release")
+
+
+class EmbedChartConverter(FormatConverter):
+    # Only the charts an embed draws: any other name is a 404.
+    regex = "|".join(sorted(embeds.EMBEDS, key=len, reverse=True))
+
+
 register_converter(FormatConverter, "format")
 register_converter(CasesFormatConverter, "cases_format")
 register_converter(DashboardTableConverter, "dashboard_table")
+register_converter(EmbedChartConverter, "embed_chart")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -64,4 +72,10 @@ urlpatterns += [
     path("figures/feed.atom", feeds.figures_feed, name="figures-feed"),
     path("forces/<slug:slug>/feed.atom", feeds.force_figures_feed, name="force-feed"),
     path("releases/feed.atom", feeds.releases_feed, name="releases-feed"),
+]
+
+urlpatterns += [
+    # Embeddable charts (reports/embeds.py): one chart and its caption, for other sites' frames.
+    path("embed/<embed_chart:chart>/", views.embed, name="embed"),
+    path("embed/<embed_chart:chart>.svg", views.embed_svg, name="embed-svg"),
 ]

@@ -12,22 +12,26 @@ import threading
 from contextlib import closing
 from decimal import Decimal
 
+from csp.constants import NONE, UNSAFE_INLINE
+from csp.decorators import csp, csp_replace
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_exempt
 
 from cases.models import FoiRequest
 from forces.models import Force
-from reports import charts, engine, exports, selectors
+from reports import chart_svg, charts, embeds, engine, exports, selectors
 from reports.models import ExportLog
 from reports.page_cache import by_dataset_version
 from reports.permalinks import active_filters, clean_address
 from reports.selectors import BadFilter
 
 HEADLINE_REQUEST = "parliament-street-2019"
+DASHBOARD_CHARTS = ("forces", "offences", "outcomes", "outcome-roles", "trend")
 
 
 def _bad_filter(request, error: BadFilter):
@@ -74,14 +78,8 @@ def dashboard(request):
             "open_facets": set(request.GET) | {"unit", "study", "region", "outcome"},
             "active_filters": active_filters(request.GET),
             "charts": [
-                chart
-                for chart in (
-                    charts.force_chart(view),
-                    charts.breakdown_chart(view, breakdowns["offence"], "By offence"),
-                    charts.breakdown_chart(view, breakdowns["outcome"], "By outcome"),
-                    charts.outcome_mix(view),
-                    charts.over_time(view, points),
-                )
+                embeds.offered(chart, request.GET)
+                for chart in (charts.build(key, view) for key in DASHBOARD_CHARTS)
                 if chart is not None
             ],
         },
@@ -102,7 +100,10 @@ def force_list(request):
 @by_dataset_version
 def force_detail(request, slug):
     force = get_object_or_404(Force, slug=slug)
-    return render(request, "reports/force_detail.html", selectors.force_profile(force=force))
+    profile = selectors.force_profile(force=force)
+    for item in profile["views"]:
+        item["chart"] = embeds.offered(item["chart"], {"force": force.slug, "unit": item["view"].unit})
+    return render(request, "reports/force_detail.html", profile)
 
 
 @clean_address
@@ -115,7 +116,9 @@ def request_list(request):
 @by_dataset_version
 def request_detail(request, slug):
     foi_request = get_object_or_404(FoiRequest.objects.public().prefetch_related("sources"), slug=slug)
-    return render(request, "reports/request_detail.html", selectors.request_profile(foi_request=foi_request))
+    profile = selectors.request_profile(foi_request=foi_request)
+    profile["chart"] = embeds.offered(profile["chart"], {"study": foi_request.slug})
+    return render(request, "reports/request_detail.html", profile)
 
 
 @clean_address
@@ -472,3 +475,55 @@ def figures_export(request, fmt):
         return _bad_filter(request, error)
     header, body = exports.figures_table(found)
     return _small_export(request, "figures", fmt, header, body)
+
+
+# --- Embeddable charts ------------------------------------------------------------------------
+# One chart and its caption, for another site's <iframe>: the only pages any site may frame
+# (frame-ancestors *, no X-Frame-Options); every other page keeps frame-ancestors 'none' and DENY.
+
+
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+@clean_address
+@by_dataset_version
+def embed(request, chart):
+    try:
+        embedded = embeds.embedded_chart(key=chart, params=request.GET)
+    except BadFilter as error:
+        return render(request, "reports/embed_bad_filter.html", {"messages": error.messages}, status=400)
+    return render(
+        request,
+        "reports/embed.html",
+        {
+            "embedded": embedded,
+            "chart": embedded.chart,
+            "full_url": request.build_absolute_uri(embedded.full_path),
+        },
+    )
+
+
+# The image is a document of its own when opened: no script at all, and the inline styles
+# matplotlib writes its text with.
+SVG_POLICY = {
+    "default-src": [NONE],
+    "style-src": [UNSAFE_INLINE],
+    "frame-ancestors": ["*"],
+}
+
+
+@xframe_options_exempt
+@csp(SVG_POLICY)
+@clean_address
+@by_dataset_version
+def embed_svg(request, chart):
+    try:
+        embedded = embeds.embedded_chart(key=chart, params=request.GET)
+    except BadFilter as error:
+        return HttpResponse("\n".join(error.messages), status=400, content_type="text/plain; charset=utf-8")
+    image = chart_svg.chart_svg(
+        spec=embedded.chart.spec if embedded.chart else None,
+        title=embedded.svg_title,
+        lines=embedded.caption_lines(request.build_absolute_uri(embedded.full_path)),
+        name=embedded.title,
+    )
+    return HttpResponse(image, content_type="image/svg+xml")

@@ -4,6 +4,8 @@ from django import template
 from django.http import QueryDict
 from django.utils.html import format_html, format_html_join
 
+from reports.embeds import IFRAME_WIDTH, embed_path, iframe_height
+
 register = template.Library()
 
 DASH_TITLE = "Not stated in the sources"
@@ -158,3 +160,25 @@ def lower_first(value):
     """Lower-case only the first letter, so a phrase reads mid-sentence and names keep theirs."""
     value = str(value)
     return value[:1].lower() + value[1:]
+
+
+@register.inclusion_tag("reports/_chart_embed.html", takes_context=True)
+def chart_embed(context, chart, id):
+    """The <iframe> code that embeds `chart` elsewhere, sized for it, and its SVG image's address."""
+    request = context["request"]
+    src = request.build_absolute_uri(embed_path(chart.key, chart.embed_query))
+    code = format_html(
+        '<iframe src="{}" title="{}" width="{}" height="{}" style="width:100%;max-width:{}px;border:0" '
+        'loading="lazy"></iframe>',
+        src,
+        f"{chart.name} — Misuse Tracker",
+        IFRAME_WIDTH,
+        iframe_height(chart),
+        IFRAME_WIDTH,
+    )
+    return {
+        "id": id,
+        "code": code,
+        "src": src,
+        "svg": request.build_absolute_uri(embed_path(chart.key, chart.embed_query, svg=True)),
+    }

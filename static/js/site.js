@@ -86,3 +86,29 @@
     resizing = window.setTimeout(markScrollable, 150);
   });
 })();
+
+// "Copy the code" under a chart's embed code: shown only where script runs; the code can be
+// selected by hand in its read-only box anyway.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var box = document.getElementById(button.dataset.copy);
+    var said = document.querySelector('[data-copied="' + button.dataset.copy + '"]');
+    if (!box) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      function done(ok) {
+        if (said) said.textContent = ok ? "Copied." : "Select the code and copy it.";
+      }
+      box.focus();
+      box.select();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(box.value).then(function () { done(true); }, function () { done(false); });
+      } else {
+        var copied = false;
+        try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+        done(copied);
+      }
+    });
+  });
+})();
