@@ -207,7 +207,7 @@ def _attachment(response, request, table: str, extension: str):
     params = request.GET
     if release := releases.active():  # a release's download is named by it
         params = params.copy()
-        params["release"] = release.number
+        params["release"] = release.number.replace(".", "-")
     name = exports.filename(table, params, extension, today=timezone.localdate())
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -67,3 +67,12 @@ def test_the_documented_figure_kinds_are_the_apis(client):
     )
     surrey = api(client, "/api/v1/dashboard/forces/?force=surrey")["results"][0]
     assert (surrey["dismissed"], surrey["dismissed_is"]) == (example["dismissed"], example["dismissed_is"])
+
+
+def test_the_documented_embed_code_frames_the_chart(client):
+    """The <iframe> in "Embedding a chart" points at an embed that answers and may be framed."""
+    src = re.search(r'<iframe src="([^"]+)"', DOC.read_text()).group(1).removeprefix(BASE)
+    response = client.get(src)
+    assert response.status_code == 200
+    assert "frame-ancestors *" in response["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response

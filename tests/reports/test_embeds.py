@@ -5,14 +5,12 @@ and only these two may be framed by other sites."""
 import json
 import re
 from html import unescape
-from types import SimpleNamespace
 
 import pytest
 from defusedxml import ElementTree
 
 from cases.models import FoiRequest
 from forces.models import Force
-from reports import releases
 
 pytestmark = pytest.mark.django_db
 
@@ -103,11 +101,13 @@ def test_embed_is_the_chart_alone(get):
     assert len(page.encode()) < 16_000
 
 
-def test_embed_caption_names_the_release_and_keeps_it(get, monkeypatch):
+def test_embed_caption_names_the_release_and_keeps_it(get):
+    from reports.releases import release_cut
+
     live = get(f"/embed/forces/?{PS_2019}").content.decode()  # cached: a release is another page
     assert "release" not in live
-    monkeypatch.setattr(releases, "active", lambda: SimpleNamespace(number="2026.11.1"))
-    page = get(f"/embed/forces/?{PS_2019}").content.decode()
+    release_cut(note="For the embeds.", number="2026.11.1", site_url="http://testserver")
+    page = get(f"/embed/forces/?{PS_2019}&release=2026.11.1").content.decode()
     assert text(re.search(r'<p id="embed-from">(.*?)</p>', page, re.S).group(1)).startswith(
         "Misuse Tracker release 2026.11.1: the full view"
     )
@@ -116,7 +116,7 @@ def test_embed_caption_names_the_release_and_keeps_it(get, monkeypatch):
         in page
     )
     assert 'src="/embed/forces.svg?study=parliament-street-2019&amp;release=2026.11.1"' in page
-    dashboard = get(f"/dashboard/?{PS_2019}").content.decode()
+    dashboard = get(f"/dashboard/?{PS_2019}&release=2026.11.1").content.decode()
     assert "/embed/forces/?study=parliament-street-2019&amp;amp;release=2026.11.1" in dashboard
 
 

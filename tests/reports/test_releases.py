@@ -78,6 +78,8 @@ def main_text(html: str) -> str:
     main = re.search(r"<main.*?</main>", html, re.S).group(0)
     main = re.sub(r'<section class="cite".*?</section>', "", main, flags=re.S)
     main = re.sub(r'<p class="release-banner".*?</p>', "", main, flags=re.S)
+    # The embed code a release's page offers names the release: that is its one difference.
+    main = re.sub(r"(&amp;(amp;)?|\?)release=\d{4}\.\d+\.\d+", "", main)
     return text(main)
 
 
