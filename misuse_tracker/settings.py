@@ -83,8 +83,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "misuse_tracker.middleware.DatabaseUnavailableMiddleware",
-    # `?release=<number>`: the request reads that release (reports/releases.py).
-    "reports.releases.ReleaseMiddleware",
     "csp.middleware.CSPMiddleware",
     "misuse_tracker.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,6 +93,9 @@ MIDDLEWARE = [
     # Lets every history row record who made a change through the admin.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # `?release=<number>`: the request reads that release (reports/releases.py). Inside the CSP
+    # and framing middleware, so its own answers (a 400) carry their headers too.
+    "reports.releases.ReleaseMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its own response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -243,6 +244,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "defaultModelsExpandDepth": 0},
     # Every figure's kind ("exact", "at least", "not stated") is one enum in the schema.
     "ENUM_NAME_OVERRIDES": {"FigureKindEnum": "reports.api.serializers.FIGURE_KINDS"},
+    # Every operation documents `release` (a citable release instead of the live data).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "reports.api.schema.add_release_parameter",
+    ],
 }
 
 # Request size limits: what a hostile query string or form can make the server hold.

@@ -70,7 +70,7 @@ DESCRIPTIONS = {
     "national_total_unit": "What the national total counts.",
     "national_total_period": "The period of the national total, as published.",
     "held_in_lines": "The total of the study's case lines held here.",
-    "held_in_lines_is": "How to read held_in_lines: exact, at_least, not_stated, or not held as lines.",
+    "held_in_lines_is": "How to read held_in_lines: exact, at least, not stated, or not held as lines.",
     "source_urls": "The sources' addresses, separated by spaces.",
     "source_titles": "The sources' titles, separated by ' | '.",
     "complete": "yes: every line of the force's total is held, so cases is exact.",
@@ -104,7 +104,7 @@ DESCRIPTIONS = {
 for _dimension in ("offence", "outcome", "role", "system"):
     DESCRIPTIONS[_dimension] = f"The {_dimension} (code); not_stated: the sources do not say."
     DESCRIPTIONS[f"{_dimension}_label"] = f"The {_dimension}, in words."
-STATUS_HELP = "How to read {name}: exact, at_least (a part-known total), or not_stated (empty {name})."
+STATUS_HELP = "How to read {name}: exact, at least (a part-known total), or not stated (empty {name})."
 
 
 def _describe(name: str, unit_label: str | None, case_line_columns: dict) -> str:
@@ -121,7 +121,9 @@ def _describe(name: str, unit_label: str | None, case_line_columns: dict) -> str
 
 
 def _type(series: pd.Series) -> str:
-    """The Table Schema type of a column, as pandas reads it from the CSV."""
+    """The Table Schema type of a column, as pandas reads it from the CSV ("any": all empty)."""
+    if not series.notna().any():
+        return "any"
     if pd.api.types.is_bool_dtype(series):
         return "boolean"
     if pd.api.types.is_integer_dtype(series):
@@ -283,18 +285,22 @@ def tables(*, number: str):
 
 
 def citation_cff(*, release, url: str) -> str:
-    note = release.note.replace('"', "'")
+    # Each text as a JSON string, which is a valid YAML double-quoted string whatever it holds.
+    def quoted(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)
+
+    message = "If you use this dataset, please cite it as below, and cite each figure's own source."
     return (
         "cff-version: 1.2.0\n"
-        'message: "If you use this dataset, please cite it as below, and cite each figure\'s own source."\n'
+        f"message: {quoted(message)}\n"
         "type: dataset\n"
-        f'title: "{TITLE}"\n'
-        f'version: "{release.number}"\n'
-        f"date-released: {release.cut_at:%Y-%m-%d}\n"
-        f'url: "{url}"\n'
+        f"title: {quoted(TITLE)}\n"
+        f"version: {quoted(release.number)}\n"
+        f"date-released: {release.cut_local:%Y-%m-%d}\n"
+        f"url: {quoted(url)}\n"
         "authors:\n"
-        f'  - name: "{PUBLISHER}"\n'
-        f'abstract: "{note}"\n'
+        f"  - name: {quoted(PUBLISHER)}\n"
+        f"abstract: {quoted(release.note)}\n"
     )
 
 
@@ -303,7 +309,7 @@ def readme(*, release, url: str, resources: list[dict]) -> str:
     lines = [
         f"# {TITLE}, release {release.number}",
         "",
-        f"Cut {release.cut_at:%Y-%m-%d}. {release.note}",
+        f"Cut {release.cut_local:%Y-%m-%d}. {release.note}",
         "",
         f"Permanent address: {url}",
         "",
@@ -328,7 +334,7 @@ def readme(*, release, url: str, resources: list[dict]) -> str:
         f'figures = pd.read_csv("{url}figures.csv")',
         "```",
         "",
-        "An empty cell is not stated, never zero; a count whose `<name>_is` column reads `at_least` is a "
+        "An empty cell is not stated, never zero; a count whose `<name>_is` column reads `at least` is a "
         "part-known total. Never add counts of different units. `SHA256SUMS` holds every file's checksum.",
         "",
     ]
@@ -349,6 +355,29 @@ class Made:
     size: int
     sha256: str
     gzipped: bytes
+
+
+def _agree(resources: list[dict]) -> None:
+    """One type per column name across the package, so a column reads alike in every file: typed
+    differently in two files (empty in one, whole numbers in another), it takes the wider type."""
+    seen: dict[str, set] = {}
+    for resource in resources:
+        for field in resource["schema"]["fields"]:
+            seen.setdefault(field["name"], set()).add(field["type"])
+    chosen = {}
+    for name, types in seen.items():
+        known = types - {"any"}
+        if not known:
+            chosen[name] = "string"  # never holds a value: text is the safe reading
+        elif len(known) == 1:
+            chosen[name] = known.pop()
+        elif known <= {"integer", "number"}:
+            chosen[name] = "number"
+        else:
+            chosen[name] = "string"
+    for resource in resources:
+        for field in resource["schema"]["fields"]:
+            field["type"] = chosen[field["name"]]
 
 
 def _make(name: str, media_type: str, chunks, *, keep_to=None) -> Made:
@@ -402,6 +431,7 @@ def files_make(*, release, site_url: str) -> list:
                 site + page + ("&" if "?" in page else "?") + urlencode({"release": release.number})
             )
         resources.append(resource)
+    _agree(resources)
     package = {
         "profile": "tabular-data-package",
         "name": "misuse-tracker-" + release.number.replace(".", "-"),
@@ -409,7 +439,7 @@ def files_make(*, release, site_url: str) -> list:
         "title": f"{TITLE}, release {release.number}",
         "description": release.note,
         "version": release.number,
-        "created": release.cut_at.isoformat(),
+        "created": release.cut_local.isoformat(),
         "homepage": url,
         "contributors": [{"title": PUBLISHER, "role": "publisher", "path": site + "/"}],
         "sources": [
@@ -458,7 +488,7 @@ def zip_chunks(release) -> Iterator[bytes]:
     """Every file of `release` in one ZIP, written as it is read: the same bytes every time (each
     member dated when the release was cut, in name order)."""
     sink = exports.ZipSink()
-    stamp = release.cut_at.timetuple()[:6]
+    stamp = release.cut_local.timetuple()[:6]
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in release.files.order_by("name").values_list("name", flat=True):
             kept = release.files.get(name=name)  # one file's bytes in memory at a time

@@ -56,6 +56,13 @@ class Release(models.Model):
 
         return reverse("release-detail", args=[self.number])
 
+    @property
+    def cut_local(self):
+        """When it was cut, in the site's time zone (its number's month is that time's)."""
+        from django.utils import timezone
+
+        return timezone.localtime(self.cut_at)
+
 
 class ReleaseFile(models.Model):
     """One file of a release's data package, kept as it was first served, with its SHA-256."""

@@ -54,7 +54,7 @@ TITLE = "UK police discipline for misusing force IT"
 
 def citations(*, release, url: str) -> dict:
     """A ready citation of `url` (a view or file of `release`): APA 7 (a data set) and BibTeX."""
-    year = release.cut_at.year
+    year = release.cut_local.year
     key = "misusetracker" + release.number.replace(".", "_")
     bibtex = "\n".join(
         [
@@ -66,7 +66,7 @@ def citations(*, release, url: str) -> dict:
             "  publisher    = {Misuse Tracker},",
             "  howpublished = {Data set},",
             f"  url          = {{{url}}},",
-            f"  note         = {{Release {release.number}, cut {release.cut_at:%Y-%m-%d}}}",
+            f"  note         = {{Release {release.number}, cut {release.cut_local:%Y-%m-%d}}}",
             "}",
         ]
     )

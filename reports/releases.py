@@ -66,6 +66,12 @@ def newest(*, version: str):
     return _by_id[pk]
 
 
+def same_data(release, version: str) -> bool:
+    """Does the live `version` hold the data `release` froze? (Its own ".r<id>" left aside: cutting
+    a release changes the live version, not the data.)"""
+    return re.sub(r"\.r\d+$", "", release.dataset_version) == re.sub(r"\.r\d+$", "", version)
+
+
 def schema_for(number: str) -> str:
     if not NUMBER.match(number):
         raise ValueError(f"'{number}' is not a release number (YYYY.MM.N).")
@@ -172,7 +178,7 @@ def copied_tables():
     return [
         (Force, "all", None),
         (WorkforceSnapshot, "all", None),
-        (Source, "all", None),
+        (Source, "ids", ids(_cited_sources())),
         (FoiRequest, "ids", ids(FoiRequest.objects.public())),
         (FoiRequest.sources.through, "owned", ("foirequest_id", FoiRequest)),
         (FoiReturn, "ids", ids(public_returns)),
@@ -183,6 +189,20 @@ def copied_tables():
         (CaseLineWording, "ids", ids(CaseLineWording.objects.filter(foi_return__in=public_returns))),
         (ReportedFigure, "ids", ids(ReportedFigure.objects.public())),
     ]
+
+
+def _cited_sources():
+    """The sources public rows cite: a source only a draft cites stays out of a release."""
+    from django.db.models import Q
+
+    from cases.models import CaseLine, FoiRequest, FoiReturn, ReportedFigure, Source
+
+    return Source.objects.filter(
+        Q(pk__in=FoiRequest.objects.public().values("sources"))
+        | Q(pk__in=FoiReturn.objects.public().values("sources"))
+        | Q(pk__in=CaseLine.objects.public().values("sources"))
+        | Q(pk__in=ReportedFigure.objects.values("source"))
+    )
 
 
 def _columns(cursor, schema: str, table: str, *, generated: bool = False) -> list[str]:
@@ -404,12 +424,15 @@ class ReleaseMiddleware:
         numbers = request.GET.getlist(PARAM)
         if len(numbers) > 1:
             return _refused(request, ["Release ('release'): give one value, not several."])
-        release = Release.objects.filter(number=numbers[0].strip()).first()
+        given = numbers[0].strip()
+        release = Release.objects.filter(number=given).first() if NUMBER.match(given) else None
         if release is None:
             known = list(Release.objects.order_by("-cut_at", "-id").values_list("number", flat=True))
             accepted = f" Accepted values: {', '.join(known)}." if known else " No release has been cut yet."
+            shown = given[:40].replace("\x00", "")
             return _refused(
-                request, [f"Release ('release'): '{numbers[0][:40]}' is not a release.{accepted}"]
+                request,
+                [f"Release ('release'): '{shown}' is not a release.{accepted}"],
             )
         params = request.GET.copy()
         del params[PARAM]
@@ -425,6 +448,8 @@ class ReleaseMiddleware:
         response["X-Release"] = release.number
         if not response.streaming and response.get("Content-Type", "").startswith("text/html"):
             response.content = pinned_html(response.content.decode(), release.number).encode()
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
         if not response.streaming:
             stop()
         # A streamed body is read after this returns: the release is read until the response

@@ -48,3 +48,24 @@ def filter_parameters(filterset_class) -> list[OpenApiParameter]:
             )
         )
     return parameters
+
+
+RELEASE_PARAMETER = {
+    "name": "release",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "pattern": r"^\d{4}\.\d{1,2}\.\d{1,4}$"},
+    "description": "Read a citable release (e.g. 2026.11.1: see /releases/) instead of the live data: "
+    "the response is the one the release gave, and `meta.release` names it.",
+}
+
+
+def add_release_parameter(result, generator, request, public):
+    """drf-spectacular hook: every operation takes `release` (read by reports/releases.py's
+    middleware before any view, so no view declares it)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("name") == "release" for p in parameters):
+                parameters.append(dict(RELEASE_PARAMETER))
+    return result

@@ -88,9 +88,14 @@ ENDPOINTS = {
 @extend_schema(responses=shapes.IndexSerializer, operation_id="index", summary="Where everything is")
 @api_view(["GET", "HEAD"])
 def index(request):
-    endpoints = {name: request.build_absolute_uri(reverse(url)) for name, url in ENDPOINTS.items()}
+    release = releases.active()
+    # In a release, every address stays in it.
+    pinned = f"?release={release.number}" if release else ""
+    endpoints = {name: request.build_absolute_uri(reverse(url)) + pinned for name, url in ENDPOINTS.items()}
     for table in exports.DASHBOARD_TABLES:
-        endpoints[f"dashboard/{table}"] = request.build_absolute_uri(reverse(f"api-dashboard-{table}"))
+        endpoints[f"dashboard/{table}"] = (
+            request.build_absolute_uri(reverse(f"api-dashboard-{table}")) + pinned
+        )
     return Response({"meta": _meta(), "endpoints": endpoints})
 
 

@@ -152,6 +152,7 @@ def cite_this_view(context):
         "live": live,
         "pinned": pinned,
         "citation": citations(release=release, url=pinned) if release else None,
+        "changed_since": bool(release) and live and not releases.same_data(release, version),
     }
 
 

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
 
-from cases.models import CaseLine, FoiRequest, FoiReturn, ReportedFigure, ReviewState
+from cases.models import CaseLine, FoiRequest, FoiReturn, ReportedFigure, ReviewState, Source
 from forces.models import Force
 from reports import datapackage
 from reports.models import Release, ReleaseFile
@@ -56,7 +56,13 @@ def draft():
     foi_return = FoiReturn.objects.create(
         request=request, force=force, status=FoiReturn.Status.ANSWERED, review_state=ReviewState.DRAFT
     )
-    CaseLine.objects.create(foi_return=foi_return, count=987, offence_wording=DRAFT_WORDING)
+    line = CaseLine.objects.create(foi_return=foi_return, count=987, offence_wording=DRAFT_WORDING)
+    # A source only the draft cites.
+    line.sources.add(
+        Source.objects.create(
+            url="https://example.org/draft-only", title=DRAFT_WORDING, publisher="Draft", kind="blog"
+        )
+    )
     return foi_return
 
 
@@ -468,6 +474,8 @@ def test_the_api_reads_a_release_and_says_so(client):
     assert pinned["meta"] == {"release": "2026.11.1", "dataset_version": "release-2026.11.1"}
     assert pinned["results"] == before_table
     assert api(client, "/api/v1/dashboard/forces/")["meta"]["release"] is None
+    index = api(client, f"/api/v1/?release={release.number}")["endpoints"]
+    assert all(address.endswith("?release=2026.11.1") for address in index.values())
     first = api(
         client,
         f"/api/v1/case-lines/?force=dorset&unit=misconduct_allegations&page_size=1&release={release.number}",
@@ -482,3 +490,54 @@ def test_the_api_reads_a_release_and_says_so(client):
         walk(client, "/api/v1/case-lines/?force=dorset&unit=misconduct_allegations&page_size=1")
         != before_lines
     )
+
+
+def test_a_release_page_says_its_true_length(client):
+    release = cut()
+    response = client.get(f"/figures/?release={release.number}")
+    assert int(response["Content-Length"]) == len(response.content)
+    assert response.content.rstrip().endswith(b"</html>")
+
+
+@pytest.mark.parametrize("value", ["%00", "bogus", "2026.11.1%00"])
+def test_a_refused_release_keeps_the_site_policy_and_never_fails(client, value):
+    cut()
+    response = client.get(f"/cases/?release={value}")
+    assert response.status_code == 400
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert "is not a release. Accepted values: 2026.11.1." in response.content.decode()
+
+
+def test_the_citation_file_is_yaml_whatever_the_note_says():
+    import yaml
+
+    release = cut(note='A note with "quotes", a backslash C:\\new\\tab and: a colon.')
+    cff = yaml.safe_load(files(release)["CITATION.cff"])
+    assert cff["abstract"] == 'A note with "quotes", a backslash C:\\new\\tab and: a colon.'
+    assert (cff["version"], str(cff["date-released"])) == ("2026.11.1", "2026-11-23")
+
+
+def test_each_column_has_one_type_in_every_file():
+    package = json.loads(files(cut())["datapackage.json"])
+    types = {}
+    for resource in package["resources"]:
+        for field in resource["schema"]["fields"]:
+            types.setdefault(field["name"], set()).add(field["type"])
+    assert {name: found for name, found in types.items() if len(found) > 1} == {}
+    assert types["cases"] == {"integer"} and types["period_start"] == {"date"}
+
+
+def test_the_live_citation_says_whether_the_data_changed_since_the_release(client):
+    cut()
+    page = text(client.get("/forces/surrey/").content.decode())
+    assert "cite the view in release 2026.11.1 (cut 23 November 2026):" in page
+    change_the_data()
+    page = text(client.get("/forces/surrey/").content.decode())
+    assert "(cut 23 November 2026), which may differ from this page: the data has changed since:" in page
+
+
+def test_the_api_schema_documents_release_on_every_operation(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    operations = [op for ops in schema["paths"].values() for op in ops.values()]
+    assert operations and all(any(p["name"] == "release" for p in op["parameters"]) for op in operations)
