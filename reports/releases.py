@@ -248,13 +248,18 @@ def _copy(cursor, *, live: str, schema: str) -> dict:
     return counts
 
 
+def _shared_row(cursor, schema: str, previous: str, table: str) -> str:
+    """The columns `table` has in both schemas, as a ROW() list: what two releases compare."""
+    names = sorted(set(_columns(cursor, schema, table)) & set(_columns(cursor, previous, table)))
+    return ", ".join(f'"{name}"' for name in names)
+
+
 def _changes(cursor, *, schema: str, previous: str | None, table: str) -> dict:
     """Rows added, changed and withdrawn in `table` since the `previous` schema (None: all added)."""
     if previous is None:
         cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}"')
         return {"added": cursor.fetchone()[0], "changed": 0, "withdrawn": 0}
-    names = sorted(set(_columns(cursor, schema, table)) & set(_columns(cursor, previous, table)))
-    row = ", ".join(f'"{name}"' for name in names)
+    row = _shared_row(cursor, schema, previous, table)
     cursor.execute(
         f"SELECT count(*) FILTER (WHERE o.id IS NULL), "
         f"count(*) FILTER (WHERE o.id IS NOT NULL AND n.id IS NOT NULL AND n.r IS DISTINCT FROM o.r), "
@@ -283,8 +288,7 @@ def _changed_items(cursor, *, schema: str, previous: str | None, table: str, lab
     """The rows of a small table added, changed or withdrawn, each named (at most CHANGELOG_ITEMS)."""
     if previous is None:
         return []
-    names = sorted(set(_columns(cursor, schema, table)) & set(_columns(cursor, previous, table)))
-    row = ", ".join(f'"{name}"' for name in names)
+    row = _shared_row(cursor, schema, previous, table)
     cursor.execute(
         f"SELECT CASE WHEN o.id IS NULL THEN 'added' WHEN n.id IS NULL THEN 'withdrawn' ELSE 'changed' END, "
         f"coalesce(n.id, o.id), coalesce(n.label, o.label), o.label "
