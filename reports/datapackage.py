@@ -69,6 +69,9 @@ DESCRIPTIONS = {
     "national_total_as_published": "The study's national total as published ('at least' where so stated).",
     "national_total_unit": "What the national total counts.",
     "national_total_period": "The period of the national total, as published.",
+    "national_total_covers": "Whom the national total covers, as the source says.",
+    "row": "What the row is: a force's answer to one study (force), or the part of a study's total "
+    "that no source attributes to a force (not_attributed).",
     "held_in_lines": "The total of the study's case lines held here.",
     "held_in_lines_is": "How to read held_in_lines: exact, at least, not stated, or not held as lines.",
     "source_urls": "The sources' addresses, separated by spaces.",
@@ -252,7 +255,7 @@ def tables(*, number: str):
             f"{label} by force and study (the dashboard's force table)",
             label,
             reverse("dashboard-table-export", args=["forces", "csv"]) + "?" + urlencode({"unit": unit}),
-            _csv(*exports.force_table(view)),
+            _csv(*exports.force_table(view, total=True)),
         )
         for dimension in ("offence", "outcome", "role", "system"):
             yield (

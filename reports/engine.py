@@ -38,7 +38,7 @@ The completeness rule, written once
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -104,6 +104,9 @@ class Figure:
 
     value: int | None  # None: not known ("—")
     complete: bool = True  # False: "at least value"
+    # A column the view's own filter leaves out (Resigned under ?outcome=dismissed): neither 0 nor
+    # "not stated in the sources", since the filter, not the sources, empties it.
+    filtered_out: bool = False
 
     @classmethod
     def of(cls, count: int, *, complete: bool) -> Figure:
@@ -137,6 +140,8 @@ class Figure:
     @property
     def status(self) -> str:
         """The figure's kind in a download: exact, at least, or not stated."""
+        if self.filtered_out:
+            return "filtered out"
         if self.value is None:
             return "not stated"
         return "exact" if self.complete else "at least"
@@ -150,6 +155,7 @@ class Figure:
 
 
 UNKNOWN = Figure(None, False)
+FILTERED_OUT = Figure(None, False, filtered_out=True)
 
 
 # --- Counts: the aggregate's rows of one return ---------------------------------------------
@@ -337,6 +343,9 @@ class Row:
     outcome_not_stated: Figure
     rate: Rate
     counts: Counts = field(repr=False, default=NO_COUNTS)  # the matching aggregate records
+    # Counted from the reply's totals by role (Lancashire: 30 officers, 54 staff), not from lines:
+    # its lines do not carry the role, so a role filter matches none of them.
+    from_role_totals: bool = False
 
     @property
     def force(self) -> Force | None:
@@ -540,6 +549,11 @@ class Dataset:
         self.figures = _totals_figures()
         self.known_totals = {r.id: return_known_total(r, self.figures) for r in self.returns.values()}
         self.complete_returns = _complete_returns(self.returns, self.known_totals, self.figures)
+        self.roles_counted = {
+            r.id: counted
+            for r in self.returns.values()
+            if (counted := return_roles_counted(r, self.figures)) is not None
+        }
         # Studies whose lines add up exactly to their published national total: summed whole,
         # a force's unknown remainder is inside the study's "force not stated" part, not missing.
         self.complete_studies = {
@@ -664,6 +678,7 @@ class Dataset:
                 outcome_not_stated=UNKNOWN,
                 rate=rate_for(cases=cases, foi_return=foi_return, snapshots=snapshots),
                 counts=NO_COUNTS,
+                from_role_totals=True,
             )
         return found
 
@@ -677,6 +692,10 @@ class Dataset:
         officers = Figure.of(by_role.get(Role.OFFICER, 0), complete=roles_complete)
         staff = Figure.of(by_role.get(Role.STAFF, 0), complete=roles_complete)
         role_not_stated = Figure.of(role_unstated, complete=complete)
+        counted = self.roles_counted.get(foi_return.id)
+        if counted is not None:
+            officers = officers if Role.OFFICER in counted else UNKNOWN
+            staff = staff if Role.STAFF in counted else UNKNOWN
         if self._splits_roles(foi_return) and complete and not selection.line_level:
             officers = Figure(foi_return.reported_officers, True)
             staff = Figure(foi_return.reported_staff, True)
@@ -963,6 +982,11 @@ def return_known_total(foi_return: FoiReturn, figures: list[ReportedFigure]) -> 
         return ReportedValue(foi_return.reported_total, ReportedFigure.Qualifier.EXACT, [])
     if foi_return.force_id is None:
         return None
+    return reported_value(_total_figures(foi_return, figures))
+
+
+def _total_figures(foi_return: FoiReturn, figures: list[ReportedFigure]) -> list[ReportedFigure]:
+    """The published figures that give this force's total in its study's unit (one metric)."""
     unit = foi_return.request.unit
     found = [
         f
@@ -973,7 +997,31 @@ def return_known_total(foi_return: FoiReturn, figures: list[ReportedFigure]) -> 
         and f.metric in ReportedFigure.TOTAL_METRICS
     ]
     metric = next((m for m in ReportedFigure.TOTAL_METRICS if any(f.metric == m for f in found)), None)
-    return reported_value([f for f in found if f.metric == metric])
+    return [f for f in found if f.metric == metric]
+
+
+def _roles_in(wording: str) -> set[str] | None:
+    """The roles a source's words for whom it counts name: officers only, staff only, or None
+    (both, or not said)."""
+    words = wording.lower()
+    officers = "officer" in words
+    staff = "staff" in words or "civilian" in words
+    if officers != staff:
+        return {Role.OFFICER} if officers else {Role.STAFF}
+    return None
+
+
+def return_roles_counted(foi_return: FoiReturn, figures: list[ReportedFigure]) -> set[str] | None:
+    """The roles a force's published total counts, where every figure giving it names one role
+    only (South Yorkshire 2010: "56 police officers investigated"); None: not limited. The other
+    role is then outside what was counted: not stated, never 0."""
+    if foi_return.reported_total is not None or foi_return.force_id is None:
+        return None
+    found = _total_figures(foi_return, figures)
+    roles = [_roles_in(f.role_wording) for f in found]
+    if not found or any(r is None for r in roles):
+        return None
+    return set().union(*roles)
 
 
 def national_value(figures, foi_request: FoiRequest, metrics) -> ReportedValue | None:
@@ -1108,6 +1156,8 @@ def view(dataset: Dataset, selection: Selection, *, sort: str = "-cases") -> Vie
         )
     ]
     headline = {name: dataset.total(rows, selection, cell=cell) for name, cell in HEADLINE_CELLS.items()}
+    if "outcome" in selection.values:
+        rows, headline = _outcomes_filtered_out(rows, headline, selection.values["outcome"])
     breakdowns = {
         name: breakdown(dataset, rows, selection, name) for name in ("offence", "outcome", "role", "system")
     }
@@ -1137,6 +1187,32 @@ def view(dataset: Dataset, selection: Selection, *, sort: str = "-cases") -> Vie
             for study in studies
         },
     )
+
+
+def _outcomes_filtered_out(rows: list[Row], headline: dict, accepted) -> tuple[list[Row], dict]:
+    """Under an outcome filter, the outcome columns it leaves out read "filtered out" on every row
+    and in the headline alike (not 0, not "not stated")."""
+    left_out = {code for code in OUTCOMES if code not in accepted}
+    other_out = not any(code in accepted for code in OUTCOMES if code not in (*HEADLINE_OUTCOMES, NOT_STATED))
+    unstated_out = NOT_STATED not in accepted
+    rows = [
+        replace(
+            row,
+            outcomes={code: FILTERED_OUT if code in left_out else f for code, f in row.outcomes.items()},
+            other_outcomes=FILTERED_OUT if other_out else row.other_outcomes,
+            outcome_not_stated=FILTERED_OUT if unstated_out else row.outcome_not_stated,
+        )
+        for row in rows
+    ]
+    headline = dict(headline)
+    for name, cell in HEADLINE_CELLS.items():
+        if (
+            (cell in left_out)
+            or (cell == "other_outcomes" and other_out)
+            or (cell == "outcome_not_stated" and unstated_out)
+        ):
+            headline[name] = FILTERED_OUT
+    return rows, headline
 
 
 def breakdown(dataset: Dataset, rows: list[Row], selection: Selection, dimension: str) -> Breakdown:

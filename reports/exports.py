@@ -113,6 +113,7 @@ COLUMNS: list[Column] = [
     ),
     Column("count", "How many people (or the study's unit) the line holds; at least 1.", "l.count"),
     Column("role", "Role code: " + ", ".join(Role.values) + ".", "l.role"),
+    Column("role_label", "What the role code means.", _label("l.role", Role.choices)),
     Column("role_wording", "The role in the sources' own words.", formula_safe_sql("l.role_wording")),
     Column("offence", "Offence code: " + ", ".join(Offence.values) + ".", "l.offence"),
     Column("offence_label", "What the offence code means.", _label("l.offence", Offence.choices)),
@@ -122,6 +123,7 @@ COLUMNS: list[Column] = [
         formula_safe_sql("l.offence_wording"),
     ),
     Column("system", "System code: " + ", ".join(System.values) + ".", "l.system"),
+    Column("system_label", "What the system code means.", _label("l.system", System.choices)),
     Column("system_wording", "The system in the sources' own words.", formula_safe_sql("l.system_wording")),
     Column("outcome", "Outcome code: " + ", ".join(Outcome.values) + ".", "l.outcome"),
     Column("outcome_label", "What the outcome code means.", _label("l.outcome", Outcome.choices)),
@@ -132,6 +134,11 @@ COLUMNS: list[Column] = [
         "criminal_outcome",
         "Criminal outcome code: " + ", ".join(CriminalOutcome.values) + ".",
         "l.criminal_outcome",
+    ),
+    Column(
+        "criminal_outcome_label",
+        "What the criminal outcome code means.",
+        _label("l.criminal_outcome", CriminalOutcome.choices),
     ),
     Column(
         "basis",
@@ -399,10 +406,21 @@ def _table(records: list[dict]) -> tuple[list[str], list[list]]:
     return header, [[record[name] for name in header] for record in records]
 
 
-def force_table(view) -> tuple[list[str], list[list]]:
+ROW_KINDS = {
+    "force": "a force's answer to one study",
+    "not_attributed": "the part of a study's published total that no source attributes to a force",
+    "total": "the sum of the rows above, as the page's headline reads it: not a row to add",
+}
+
+
+def force_table(view, *, total: bool = False) -> tuple[list[str], list[list]]:
+    """The per-force rows of an engine view; with `total`, a last row holding the view's headline
+    (the page's "All rows"), so that the file reads as the page does: a study's published total is
+    exact even where some of its forces' rows read "at least"."""
     records = []
     for row in view.rows:
         record = {
+            "row": "force" if row.force else "not_attributed",
             "force": row.force.slug if row.force else "",
             "force_name": row.name,
             "request": row.foi_request.slug,
@@ -436,11 +454,48 @@ def force_table(view) -> tuple[list[str], list[list]]:
         records.append(record)
     if not records:
         return FORCE_TABLE_HEADER, []
+    if total and len(records) > 1:
+        records.append(_total_record(view))
     return _table(records)
 
 
+def _total_record(view) -> dict:
+    headline = view.headline
+    record = {
+        "row": "total",
+        "force": "",
+        "force_name": "All rows",
+        "request": "",
+        "request_title": "",
+        "period": "",
+        "unit": view.unit,
+        "unit_label": view.unit_label,
+    }
+    for name, key in (
+        ("cases", "cases"),
+        ("officers", "officers"),
+        ("staff", "staff"),
+        ("dismissed", "dismissed"),
+        ("resigned", "resigned"),
+        ("other_outcomes", "other"),
+        ("outcome_not_stated", "not_stated"),
+    ):
+        record |= _figure_cells(name, headline[key])
+    return record | {
+        "complete": "yes" if headline["cases"].complete else "no",
+        "per_1000_headcount": None,
+        "per_1000_headcount_a_year": None,
+        "headcount": None,
+        "headcount_date": None,
+        "period_years": None,
+        "rate_note": "No rate for a sum of forces",
+        "source_titles": "",
+        "source_urls": "",
+    }
+
+
 FORCE_TABLE_HEADER = (
-    ["force", "force_name", "request", "request_title", "period", "unit", "unit_label"]
+    ["row", "force", "force_name", "request", "request_title", "period", "unit", "unit_label"]
     + [
         f"{name}{suffix}"
         for name in (
@@ -502,7 +557,7 @@ DASHBOARD_TABLES = {
 def dashboard_table(view, table: str) -> tuple[list[str], list[list]]:
     """One of the dashboard's tables (a key of DASHBOARD_TABLES) for an engine view."""
     if table == "forces":
-        return force_table(view)
+        return force_table(view, total=True)
     return breakdown_table(view, view.breakdowns[table.removesuffix("s")])
 
 
@@ -567,6 +622,7 @@ def studies_table(studies: list[dict]) -> tuple[list[str], list[list]]:
         "national_total_as_published",
         "national_total_unit",
         "national_total_period",
+        "national_total_covers",
         "held_in_lines",
         "held_in_lines_is",
         "source_urls",
@@ -592,6 +648,7 @@ def studies_table(studies: list[dict]) -> tuple[list[str], list[list]]:
                 item["published"].display if item["published"] else None,
                 item["published_unit_label"] or None,
                 item["published_period"] or None,
+                item["published_scope"] or None,
                 held.value if held else None,
                 held.status if held else "not held as lines",
                 " ".join(source.url for source in study.sources.all()),

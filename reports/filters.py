@@ -43,7 +43,26 @@ def _places() -> tuple[list, list]:
     return [(r, r) for r in regions], [(c, c) for c in countries]
 
 
+# Units that are only ever published figures, never case lines: a view of lines in them would
+# be empty and read as "not stated", when the sources do state them (at /figures/).
+FIGURES_ONLY_UNITS = {
+    Unit.ALL_DATA_BREACHES: "all recorded data breaches (accidents included) are a different thing "
+    "from staff misuse and are held only as published figures",
+    Unit.FORCES: "counts of forces are held only as published figures",
+}
+
+
 class CaseLineFilterForm(forms.Form):
+    def clean_unit(self):
+        unit = self.cleaned_data.get("unit")
+        # (The figures' own filter takes several units, all of them: only a view of lines refuses.)
+        if isinstance(unit, str) and unit in FIGURES_ONLY_UNITS:
+            raise forms.ValidationError(
+                f"{FIGURES_ONLY_UNITS[unit][:1].upper()}{FIGURES_ONLY_UNITS[unit][1:]}, never as case lines: "
+                f"see /figures/?unit={unit}"
+            )
+        return unit
+
     def clean(self):
         cleaned = super().clean()
         year_from, year_to = cleaned.get("year_from"), cleaned.get("year_to")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError
 from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.http import QueryDict
+from django.urls import reverse
 
 from cases.models import CaseLine, CaseLineWording, FoiRequest, FoiReturn, ReportedFigure, Source, Unit
 from cases.selectors import reported_value, statements
@@ -336,6 +337,9 @@ def studies_overview(*, dataset: engine.Dataset | None = None) -> list[dict]:
         published = reported_value(best) if best else None
         published_unit = best[0].unit if best else None
         published_period = best[0].period_label if best else ""
+        # Whom the number covers, as the source says (VPNOverview's 2,386: "22 responding forces",
+        # of the 31 that answered).
+        published_scope = best[0].scope if best and best[0].scope.lower() != "all responding forces" else ""
         selection = engine.Selection(unit=foi_request.unit, values={"study": {foi_request.slug}})
         rows = dataset.rows(selection)
         held = dataset.total(rows, selection, cell="cases") if rows else None
@@ -350,6 +354,7 @@ def studies_overview(*, dataset: engine.Dataset | None = None) -> list[dict]:
                 "published_period": published_period,
                 "published_part_period": bool(published_period)
                 and not covers_study_period(published_period, foi_request),
+                "published_scope": published_scope,
                 "held": held,
             }
         )
@@ -558,6 +563,37 @@ def published_figures(*, params) -> tuple[QuerySet, FigureFilter]:
         ),
         filterset,
     )
+
+
+# The case-line filters that mean the same on /figures/ (its search reads quotes, not wordings).
+FIGURE_PARAMS = ("study", "year_from", "year_to", "force", "region", "country")
+
+
+@dataclass(frozen=True)
+class NotHeld:
+    """A view with no case line whose studies publish figures: where those figures are."""
+
+    count: int
+    url: str
+
+
+def figures_not_held(*, params, unit: str) -> NotHeld | None:
+    """For a view of lines that holds none (a study or unit held only as published figures): how
+    many published figures the same filters reach, and the /figures/ address that shows them.
+    None when there are none either."""
+    wanted = QueryDict(mutable=True)
+    for name in FIGURE_PARAMS:
+        if name in params:
+            wanted.setlist(name, params.getlist(name))
+    wanted["unit"] = unit
+    try:
+        found, _ = published_figures(params=wanted)
+        count = found.count()
+    except BadFilter:
+        return None
+    if not count:
+        return None
+    return NotHeld(count, f"{reverse('figures')}?{wanted.urlencode()}")
 
 
 def newest_figures(*, force: Force | None = None, limit: int) -> list[ReportedFigure]:

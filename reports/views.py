@@ -73,6 +73,9 @@ def dashboard(request):
                 for name in ("offence", "outcome", "role", "system")
             ],
             "points": points,
+            "not_held": selectors.figures_not_held(params=request.GET, unit=view.unit)
+            if not (view.rows or view.unseen or found.selection.line_level)
+            else None,
             "facets": engine.facets(found.dataset, found.selection),
             "facet_labels": _facet_labels(found.filterset),
             "open_facets": set(request.GET) | {"unit", "study", "region", "outcome"},

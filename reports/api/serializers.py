@@ -11,7 +11,7 @@ from rest_framework import serializers
 from cases.models import FoiReturn, Offence, Outcome, Role, System, Unit
 from reports import exports
 
-FIGURE_KINDS = ["exact", "at least", "not stated"]
+FIGURE_KINDS = ["exact", "at least", "not stated", "filtered out"]
 FIGURE_NOTE = (
     " Empty (null) when not known: never 0 for unknown. `{name}_is` says whether the number is exact "
     "or a lower bound ('at least')."
@@ -113,6 +113,12 @@ FORCE_ROW_FIGURES = {
     "outcome_not_stated": "Of them, whose outcome the sources do not state.",
 }
 _force_row_fields = {
+    "row": serializers.ChoiceField(
+        choices=list(exports.ROW_KINDS),
+        help_text="What the row is: "
+        + "; ".join(f"{kind}: {meaning}" for kind, meaning in exports.ROW_KINDS.items())
+        + ".",
+    ),
     "force": _text("The force's slug; empty for the cases a study does not attribute to a force."),
     "force_name": _text("The force's name."),
     "request": _text("The study (its slug)."),
@@ -222,6 +228,9 @@ StudyRowSerializer = _serializer(
         "national_total_as_published": _text("The national total as published ('over 70'); null: none."),
         "national_total_unit": _text("What that total counts."),
         "national_total_period": _text("The period of that total."),
+        "national_total_covers": _text(
+            "Whom that total covers, as the source says ('22 responding forces')."
+        ),
         "held_in_lines": _whole("The cases we hold as lines; null: not known, or none."),
         "held_in_lines_is": serializers.ChoiceField(
             choices=[*FIGURE_KINDS, "not held as lines"], help_text="Whether that number is exact."

@@ -9,6 +9,7 @@ from reports.embeds import IFRAME_WIDTH, embed_path, iframe_height
 register = template.Library()
 
 DASH_TITLE = "Not stated in the sources"
+FILTERED_TITLE = "Filtered out: the outcome filter leaves these cases out"
 
 
 def _dash(title: str, spoken: str) -> str:
@@ -29,6 +30,8 @@ def count_or_dash(value):
 @register.filter
 def fig(figure):
     """A Figure from the engine: "1,234", "at least 1,234", or a dash that says what it means."""
+    if figure is not None and figure.filtered_out:
+        return _dash(FILTERED_TITLE, FILTERED_TITLE.lower())
     if figure is None or figure.value is None:
         return _dash(DASH_TITLE, DASH_TITLE.lower())
     return figure.display
@@ -40,7 +43,22 @@ def rate_cell(rate):
     if rate is None or rate.per_1000 is None:
         why = f"No rate: {rate.why_not}" if rate is not None else "No rate"
         return _dash(why, why[:1].lower() + why[1:])
-    return format_html('<span title="{}">{}</span>', rate.description, rate.display)
+    # Shown, not hovered: phones and keyboards reach no tooltip. The rate, then what it is.
+    detail = f"headcount at {rate.headcount_date:%-d %b %Y}, over {_years_text(rate.years)}"
+    if rate.per_1000_a_year is not None:
+        detail = f"{rate.per_1000_a_year:.2f} a year; {detail}"
+    return format_html(
+        '<span class="rate" title="{}">{}</span> <span class="rate-detail">{}</span>',
+        rate.description,
+        rate.display,
+        detail,
+    )
+
+
+def _years_text(years) -> str:
+    if years is None:
+        return "the study's period"
+    return f"{years.normalize():f} year" + ("" if years == 1 else "s")
 
 
 @register.filter

@@ -43,7 +43,7 @@ def download(client, url: str) -> list[dict]:
 
 def display(value, kind: str) -> str:
     """A figure as the pages write it: "237", "at least 16", "—"."""
-    if kind == "not stated":
+    if kind in ("not stated", "filtered out"):
         assert value is None
         return "—"
     return f"{value:,}" if kind == "exact" else f"at least {value:,}"

@@ -91,8 +91,8 @@ def test_a_line_with_several_sources_exactly(client, cited_thrice):
     # 11 + 5) of its published 18: not complete.
     assert content(client.get(f"/cases.csv?{query}")).decode() == (
         ",".join(HEADER) + "\n"
-        f"{cited_thrice.id},{DORSET},5,officer,PC,other,Other (see wording),Looked up a neighbour,"
-        'not_stated,"",dismissed,Dismissed,Dismissed,not_stated,stated,answered,no,23,18,"","",'
+        f"{cited_thrice.id},{DORSET},5,officer,Police officer,PC,other,Other (see wording),Looked up a neighbour,"
+        'not_stated,Not stated,"",dismissed,Dismissed,Dismissed,not_stated,Not stated,stated,answered,no,23,18,"","",'
         '"\'-Minus first | =SUM(A1) | Zeta\'s story, ""quoted""",'
         "https://b.example/3 https://z.example/2 https://a.example/1\n"
     )

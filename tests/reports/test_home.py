@@ -59,7 +59,7 @@ def test_surrey_row(page):
         NS,
         NS,
         "50",
-        "13.41",
+        "13.41 6.71 a year; headcount at 31 Mar 2019, over 2 years",
         "Blackmere Consulting, IGCTS, ITPro, The Commentator, The Register",
     ]
 
@@ -76,7 +76,7 @@ def test_met_row_shows_stated_outcomes_and_rate(page):
         NS,
         "at least 4",
         "13",
-        "0.43",
+        "0.43 0.22 a year; headcount at 31 Mar 2019, over 2 years",
     ]
 
 
@@ -149,7 +149,10 @@ def test_every_study_is_listed_with_its_published_total(page):
         "Data-breach cases (“data breaches”) 2,315 data-breach cases 2,315"
         in studies["bbw-2016-safe-in-police-hands"]
     )
-    assert "779 investigations not held as lines (published figures only)" in studies["huntsman-2017"]
+    assert (
+        "779 investigations; covers: 34 responding forces (of 45 asked) not held as lines (published figures only)"
+        in studies["huntsman-2017"]
+    )
     assert "2,031 data-breach cases" in studies["pa-2014-data-breaches"]
     assert (
         "People disciplined (“officers and staff disciplined”) 237 people disciplined 237"
@@ -161,7 +164,7 @@ def test_every_study_is_listed_with_its_published_total(page):
     assert "no national total published 3" in studies["northumbria-183-20"]
     # A published total of only part of the study's period says which part; all breaches, not misuse.
     assert (
-        "2,386 all recorded data breaches (accidents included) in 2020 not held as lines (published figures only)"
+        "2,386 all recorded data breaches (accidents included) in 2020; covers: 22 responding forces not held as lines (published figures only)"
         in studies["vpnoverview-2021"]
     )
 

@@ -47,7 +47,10 @@ def test_force_page_shows_every_study_with_rate_and_sources(get):
         NS,
         "50",
     ]
-    assert cells(rows["parliament-street-2019"])[9] == "13.41"
+    assert (
+        cells(rows["parliament-street-2019"])[9]
+        == "13.41 6.71 a year; headcount at 31 Mar 2019, over 2 years"
+    )
     assert (
         'title="13.41 per 1,000 headcount at 31 March 2019 (3,728), over the study&#x27;s period of 2 years; 6.71 per 1,000 a year"'
         in rows["parliament-street-2019"]
@@ -160,7 +163,17 @@ def test_request_page_cleveland_sums_its_two_years(get):
     row = re.search(r'<tr data-force="cleveland"[^>]*>(.*?)</tr>', page, re.S).group(1)
     # All four outcomes are stated (management action), so none dismissed is a known 0; the
     # reply says "employees", so officers and staff are not stated.
-    assert cells(row)[:9] == ["Cleveland Police", "4", NS, NS, "0", "0", "4", "0", "2.34"]
+    assert cells(row)[:9] == [
+        "Cleveland Police",
+        "4",
+        NS,
+        NS,
+        "0",
+        "0",
+        "4",
+        "0",
+        "2.34 1.17 a year; headcount at 31 Mar 2019, over 2 years",
+    ]
 
 
 def test_lists(get):

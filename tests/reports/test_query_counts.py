@@ -22,6 +22,9 @@ PAGES = [
     "/requests/",
     "/requests/parliament-street-2019/",
     "/methodology/",
+    "/cases/",
+    "/cases/?force=gwent&outcome=dismissed",
+    "/figures/",
 ]
 
 
