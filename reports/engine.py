@@ -1122,6 +1122,18 @@ class View:
         return Unit(self.unit).label if self.unit else ""
 
     @property
+    def overlapping_studies(self) -> list[tuple[FoiRequest, FoiRequest]]:
+        """Pairs of this view's studies whose dated periods overlap: a person may be counted in
+        both, so their sum is not a count of different people."""
+        dated = [s for s in self.studies if s.period_start and s.period_end]
+        return [
+            (a, b)
+            for i, a in enumerate(dated)
+            for b in dated[i + 1 :]
+            if a.period_start <= b.period_end and b.period_start <= a.period_end
+        ]
+
+    @property
     def named_rows(self) -> list[Row]:
         return [r for r in self.rows if r.force is not None]
 

@@ -704,3 +704,14 @@ def test_the_resigned_column_says_it_holds_retirements_too(client):
     page = client.get("/forces/surrey/").content.decode()
     assert '<th scope="col" class="num">Resigned or retired</th>' in page
     assert "<dt>Resigned or retired</dt>" in client.get("/dashboard/").content.decode()
+
+
+def test_a_sum_of_studies_that_cover_the_same_time_says_it_may_count_twice(client):
+    """Cleveland's own FOI 11288 covers the same two years as Parliament Street, whose 102 are
+    not attributed to a force: adding them may count Cleveland's four twice, and the page says so."""
+    page = client.get("/dashboard/").content.decode()
+    note = text(re.search(r'<span id="note-overlap">(.*?)</span>\.?', page, re.S).group(0))
+    assert "Cleveland Police FOI 11288 and Parliament Street, FY2017/18–FY2018/19" in note
+    assert note.startswith("Some of these studies cover the same time, so one person may be counted in both")
+    single = client.get("/dashboard/?study=parliament-street-2019").content.decode()
+    assert 'id="note-overlap"' not in single
