@@ -229,7 +229,9 @@ def test_big_brother_watch_2011_lines_add_up_to_904_and_its_98_terminations():
         "not_stated",
     }
     assert set(
-        CaseLine.objects.filter(**study, outcome="disciplined").values_list("foi_return__force__slug", flat=True)
+        CaseLine.objects.filter(**study, outcome="disciplined").values_list(
+            "foi_return__force__slug", flat=True
+        )
     ) == {"cleveland", "durham"}
     # Hampshire and Kent stay figures: no lines.
     assert not CaseLine.objects.filter(**study, foi_return__force__slug__in=["hampshire", "kent"]).exists()
