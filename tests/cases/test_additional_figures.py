@@ -184,11 +184,12 @@ def test_northumbria_2011_lines_are_the_northern_echos_and_add_up_to_big_brother
     assert sum(by_source[("disciplined", "The Northern Echo")]) == 39
     assert by_source[("employment_terminated", "Big Brother Watch (via Scribd)")] == [6]
     assert sum(by_source[("employment_terminated", "The Northern Echo")]) == 6
+    # The published 39 is the return's total; the roles are on the lines, not repeated there.
     northumbria = FoiReturn.objects.get(request__slug="bbw-2011-police-databases", force__slug="northumbria")
     assert (northumbria.reported_total, northumbria.reported_officers, northumbria.reported_staff) == (
         39,
-        20,
-        19,
+        None,
+        None,
     )
 
 
