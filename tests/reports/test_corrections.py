@@ -27,6 +27,11 @@ NEEDS_ENGINE_NATIONAL_OUTCOMES = pytest.mark.xfail(
 NEEDS_SELECTORS_UNDATED_PERIOD = pytest.mark.xfail(
     strict=True, reason="reports/selectors.py: an undated period is the study's own when comparing sources"
 )
+# The Hartlepool Mail's 208 is held twice (once per reference file); the disagreement lists it
+# once only with the change to reports/selectors.py described in the w-data report.
+NEEDS_SELECTORS_ONE_READING_ONCE = pytest.mark.xfail(
+    strict=True, reason="reports/selectors.py: a figure held twice is listed once in a disagreement"
+)
 LANCASHIRE_TELEGRAPH = (
     "https://lancashiretelegraph.co.uk/news/8949877.lancashire-police-computers-misuse-probe"
 )
@@ -265,4 +270,22 @@ def test_lancashire_84_reconciles_with_30_officers_and_54_staff_on_its_pages(cli
         assert reconciled == (
             "Lancashire Constabulary, breaches (total), three years (undated): 84 (DataBreaches.net)"
             " = 30 officers + 54 staff (Lancashire Telegraph). Reconciles"
+        ), url
+
+
+@NEEDS_SELECTORS_ONE_READING_ONCE
+def test_merseyside_208_disagreement_lists_three_readings_not_four(client):
+    """Big Brother Watch: "208 officers and Police staff received criminal convictions" and, in its
+    list, "subjected to internal disciplinary procedures"; the Hartlepool Mail: "208 legal cautions"."""
+    for url in ("/forces/merseyside/", f"/requests/{BBW_2011}/"):
+        page = client.get(url).content.decode()
+        item = next(
+            text(li)
+            for li in re.findall(r'<li id="disagreement-\d+"[^>]*>(.*?)</li>', page, re.S)
+            if "Merseyside's 208" in text(li)
+        )
+        assert item.endswith(
+            "The figures concerned: Merseyside Police, outcome: caution (members of staff) — 208 (Hartlepool Mail);"
+            " Merseyside Police, outcome: criminal conviction (officers and staff) — 208 (Big Brother Watch (via Scribd));"
+            " Merseyside Police, outcome: disciplined (officers and staff) — 208 (Big Brother Watch (via Scribd))."
         ), url
