@@ -93,6 +93,20 @@ WORKFORCE_MAX_DISTANCE_DAYS = 2 * 366
 # Published national figures that a whole study's lines can be checked against, per unit.
 NATIONAL_TOTAL_METRICS = ReportedFigure.TOTAL_METRICS
 NATIONAL_OUTCOME_METRICS = {Outcome.DISMISSED: "dismissed", Outcome.RESIGNED: "resigned"}
+# A study counting people disciplined may publish its national total and terminations as outcomes:
+# Big Brother Watch 2011's "904 Police officers and staff were subjected to internal disciplinary
+# procedures" is its total, and "98 … had their employment terminated" its national dismissed.
+NATIONAL_OUTCOME_AS_METRIC = {
+    (Outcome.DISCIPLINED.value, Unit.PEOPLE_DISCIPLINED.value): ReportedFigure.Metric.CASES_TOTAL,
+    ("employment_terminated", Unit.PEOPLE_DISCIPLINED.value): ReportedFigure.Metric.DISMISSED,
+}
+
+
+def national_metric(figure: ReportedFigure) -> str:
+    """The metric a national figure counts as: its own, or the total or dismissed it states."""
+    if figure.force_id is None and figure.metric == ReportedFigure.Metric.OUTCOME:
+        return NATIONAL_OUTCOME_AS_METRIC.get((figure.detail, figure.unit), figure.metric)
+    return figure.metric
 
 
 # --- One figure ---------------------------------------------------------------------------
@@ -969,8 +983,11 @@ def _cell(row: Row, cell) -> Figure:
 def _totals_figures() -> list[ReportedFigure]:
     """Every published total, national or per force (a small table, read whole in one query)."""
     metrics = (*ReportedFigure.TOTAL_METRICS, *NATIONAL_OUTCOME_METRICS.values())
+    as_metric = Q()
+    for detail, unit in NATIONAL_OUTCOME_AS_METRIC:
+        as_metric |= Q(force__isnull=True, metric=ReportedFigure.Metric.OUTCOME, detail=detail, unit=unit)
     return list(
-        ReportedFigure.objects.filter(metric__in=metrics)
+        ReportedFigure.objects.filter(Q(metric__in=metrics) | as_metric)
         .select_related("source")
         .order_by("source__publisher", "id")
     )
@@ -1032,10 +1049,10 @@ def national_value(figures, foi_request: FoiRequest, metrics) -> ReportedValue |
         if f.request_id == foi_request.id
         and f.force_id is None
         and f.unit == foi_request.unit
-        and f.metric in metrics
+        and national_metric(f) in metrics
     ]
-    metric = next((m for m in metrics if any(f.metric == m for f in found)), None)
-    return reported_value([f for f in found if f.metric == metric])
+    metric = next((m for m in metrics if any(national_metric(f) == m for f in found)), None)
+    return reported_value([f for f in found if national_metric(f) == metric])
 
 
 def _complete_returns(returns: dict[int, FoiReturn], known_totals, figures) -> set[int]:

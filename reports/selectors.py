@@ -226,9 +226,16 @@ def _group_key(figure: ReportedFigure) -> tuple:
         figure.force_id,
         figure.metric,
         figure.detail,
-        figure.period_label,
+        _period_key(figure),
         figure.scope,
     )
+
+
+def _period_key(figure: ReportedFigure) -> str:
+    """The period a figure counts, for comparing sources. An undated period is the study's own:
+    the Lancashire Telegraph's "three years to c. 2011 (undated)" and DataBreaches.net's "three
+    years (undated)" are the same three years (fixtures/curation/datasets.csv)."""
+    return "" if "(undated)" in figure.period_label else figure.period_label
 
 
 def _role_key(wording: str) -> str:
@@ -269,7 +276,11 @@ def figure_caveats(figures: list[ReportedFigure]) -> dict:
                     "figures": [],
                 },
             )
-            item["figures"].append(figure)
+            # One reading is listed once: the Hartlepool Mail's 208 "legal cautions" is held from
+            # both reference files (outcome:legal_caution and outcome:caution).
+            same = (figure.source_id, figure.force_id, figure.value, figure.quote[:60])
+            if same not in {(f.source_id, f.force_id, f.value, f.quote[:60]) for f in item["figures"]}:
+                item["figures"].append(figure)
             figure.disagreement_anchor = item["anchor"]
     groups = defaultdict(list)
     for figure in figures:
@@ -324,7 +335,7 @@ def studies_overview(*, dataset: engine.Dataset | None = None) -> list[dict]:
         dataset = aggregate()
     national = defaultdict(list)
     for figure in dataset.figures:
-        if figure.force_id is None and figure.metric in ReportedFigure.TOTAL_METRICS:
+        if figure.force_id is None and engine.national_metric(figure) in ReportedFigure.TOTAL_METRICS:
             national[figure.request_id].append(figure)
     overview = []
     for foi_request in requests:

@@ -37,8 +37,8 @@ def test_keyboard_user_filters_sorts_and_downloads(site, page):
     assert page.url.endswith("/dashboard/?unit=people_disciplined&region=North+West#results")
     assert focused_on_results(page) == "Results"
     status = page.get_by_role("status")
-    status.filter(has_text="at least 233 people disciplined shown").wait_for(state="attached")
-    assert page.locator('[data-figure="cases"]').inner_text() == "at least 233"
+    status.filter(has_text="at least 441 people disciplined shown").wait_for(state="attached")
+    assert page.locator('[data-figure="cases"]').inner_text() == "at least 441"
 
     # A sort: from the results, the sort links are a few presses away, and focus comes back.
     to_sort = tab_to(page, lambda f: f[2].startswith("Per 1,000 headcount"))

@@ -141,7 +141,11 @@ def test_lancashires_breaches_of_every_kind_are_not_added_to_its_84(client):
         assert total not in page
     dashboard = client.get("/dashboard/?force=lancashire").content.decode()
     assert re.search(r'data-figure="cases">\s*84\s*</dd>', dashboard)
-    assert csv_rows(client, "/dashboard/forces.csv?unit=all_data_breaches") == []
+    # All recorded breaches are never lines: a view of lines in that unit is refused, and says where
+    # its figures are.
+    refused = client.get("/dashboard/forces.csv?unit=all_data_breaches")
+    assert refused.status_code == 400
+    assert "see /figures/?unit=all_data_breaches" in refused.content.decode()
 
 
 # --- Disagreements: each source's reading on the force, request and methodology pages ----------

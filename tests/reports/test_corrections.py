@@ -18,20 +18,11 @@ COUNTY_TIMES = "http://www.countytimes.co.uk/news/2016/07/07/gallery/big-brother
 # The study's national 904 and 98 are published as outcomes ("subjected to internal disciplinary
 # procedures", "employment terminated"): the engine reads them as its total and its dismissed only
 # with the change to reports/engine.py described in the w-data report. Delete this marker with it.
-NEEDS_ENGINE_NATIONAL_OUTCOMES = pytest.mark.xfail(
-    strict=True, reason="reports/engine.py: a national outcome that is the study's own measure is its total"
-)
 # Figures of one study group by period label to be compared; the Lancashire Telegraph's "three
 # years to c. 2011 (undated)" and DataBreaches.net's "three years (undated)" meet only with the
 # change to reports/selectors.py described in the w-data report. Delete this marker with it.
-NEEDS_SELECTORS_UNDATED_PERIOD = pytest.mark.xfail(
-    strict=True, reason="reports/selectors.py: an undated period is the study's own when comparing sources"
-)
 # The Hartlepool Mail's 208 is held twice (once per reference file); the disagreement lists it
 # once only with the change to reports/selectors.py described in the w-data report.
-NEEDS_SELECTORS_ONE_READING_ONCE = pytest.mark.xfail(
-    strict=True, reason="reports/selectors.py: a figure held twice is listed once in a disagreement"
-)
 LANCASHIRE_TELEGRAPH = (
     "https://lancashiretelegraph.co.uk/news/8949877.lancashire-police-computers-misuse-probe"
 )
@@ -49,7 +40,6 @@ def figures_csv(client, **filters) -> list[dict]:
 # --- Big Brother Watch 2011: 904 = named forces + not attributed -----------------------------
 
 
-@NEEDS_ENGINE_NATIONAL_OUTCOMES
 def test_bbw_2011_dashboard_reads_904_from_eight_named_forces_and_the_rest(client):
     """Big Brother Watch: "904 Police officers and staff were subjected to internal disciplinary
     procedures for breaching the DPA" and "98 Police officers and staff had their employment
@@ -82,7 +72,6 @@ def test_bbw_2011_dashboard_reads_904_from_eight_named_forces_and_the_rest(clien
         assert (row["cases"], row["dismissed"]) == (cases, dismissed), force
 
 
-@NEEDS_ENGINE_NATIONAL_OUTCOMES
 def test_bbw_2011_request_page_reconciles_904_and_98(client):
     page = client.get(f"/requests/{BBW_2011}/").content.decode()
     reconciliation = text(re.search(r'<ul class="reconciliation">(.*?)</ul>', page, re.S).group(1))
@@ -261,7 +250,6 @@ def test_the_mets_own_18_are_listed_against_its_no_breach_since_2016(client):
     assert "all recorded data breaches, accidents included (total) — 0 (The Daily Brit)" in listed
 
 
-@NEEDS_SELECTORS_UNDATED_PERIOD
 def test_lancashire_84_reconciles_with_30_officers_and_54_staff_on_its_pages(client):
     """DataBreaches.net: "There were a total of 84 beaches of data protection laws"; the Lancashire
     Telegraph: "30 against officers and 54 against staff in the last three years"."""
@@ -273,7 +261,6 @@ def test_lancashire_84_reconciles_with_30_officers_and_54_staff_on_its_pages(cli
         ), url
 
 
-@NEEDS_SELECTORS_ONE_READING_ONCE
 def test_merseyside_208_disagreement_lists_three_readings_not_four(client):
     """Big Brother Watch: "208 officers and Police staff received criminal convictions" and, in its
     list, "subjected to internal disciplinary procedures"; the Hartlepool Mail: "208 legal cautions"."""

@@ -150,11 +150,23 @@ def test_request_page_for_refusals_and_figures_only(get):
     page = get("/requests/bbw-2011-police-databases/", max_queries=16)
     assert re.search(r'data-status="Refused"><span class="status">Refused \(4\):', page)
     assert re.search(r'data-status="No reply"><span class="status">No reply \(3\):', page)
-    # Its only lines: Northumbria's 20 officers and 19 civilian staff disciplined.
+    # Its lines: the eight forces whose counts it (or the local press) publishes, largest first,
+    # and the rest of its 904, which no source attributes to a force; then the total.
     rows = re.findall(
         r'<tr data-force="([^"]+)"', re.search(r'id="force-table".*?</table>', page, re.S).group(0)
     )
-    assert rows == ["northumbria"]
+    assert rows == [
+        "not-stated",
+        "merseyside",
+        "west-midlands",
+        "humberside",
+        "south-yorkshire",
+        "northumbria",
+        "derbyshire",
+        "cleveland",
+        "durham",
+        "total",
+    ]
     assert "kept as published figures only, not as case lines" in get("/requests/huntsman-2017/")
 
 
