@@ -75,8 +75,14 @@ def _date(value: str) -> date | None:
     return date.fromisoformat(value) if value.strip() else None
 
 
-def _int(value: str) -> int | None:
-    return int(value) if value.strip() else None
+def _int(value: str, where: str = "", name: str = "value") -> int | None:
+    """A count as the files write it: empty is unknown (None); anything else a whole number >= 0."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise ReferenceDataError(f"{where}: {name} must be a whole number of 0 or more.")
+    return int(value)
 
 
 def _choice(value: str, choices, where: str) -> str:
@@ -180,8 +186,8 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
                 "year_basis": _choice(row["year_basis"], FoiRequest.YearBasis, where),
                 "unit": _choice(row["unit"], Unit, where),
                 "counting_unit": row["counting_unit"],
-                "forces_asked": _int(row["forces_asked"]),
-                "forces_answered": _int(row["forces_answered"]),
+                "forces_asked": _int(row["forces_asked"], where, "forces_asked"),
+                "forces_answered": _int(row["forces_answered"], where, "forces_answered"),
                 "notes": row["notes"],
             },
         )
@@ -203,9 +209,9 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
             "status": _choice(row["status"], FoiReturn.Status, where),
             "exemption": row["exemption"] and _choice(row["exemption"], FoiReturn.Exemption, where),
             "received_on": _date(row["received_on"]),
-            "reported_total": _int(row["reported_total"]),
-            "reported_officers": _int(row["reported_officers"]),
-            "reported_staff": _int(row["reported_staff"]),
+            "reported_total": _int(row["reported_total"], where, "reported_total"),
+            "reported_officers": _int(row["reported_officers"], where, "reported_officers"),
+            "reported_staff": _int(row["reported_staff"], where, "reported_staff"),
             "notes": row["notes"],
         }
         if not FoiReturn.objects.filter(**lookup).exists():
@@ -347,7 +353,8 @@ def _case_lines_load(path, returns, sources, report) -> None:
                 f"{where}: no return for request {row['request']!r} and force "
                 f"{row['force'] or '(not stated)'!r} in returns.csv."
             )
-        count = _int(row["count"])
+        count = row["count"].strip()
+        count = int(count) if count.isascii() and count.isdigit() else None
         if count is None or count < 1:
             raise ReferenceDataError(f"{where}: count must be a whole number of at least 1.")
         line, outcome = upsert(
@@ -415,7 +422,7 @@ def _figures_load(reference, requests, request_by_dataset, forces, sources, unit
         if row["source_url"] not in sources:
             raise ReferenceDataError(f"{where}: source {row['source_url']!r} is not in sources.csv.")
         metric, detail = _metric(row["metric"], where)
-        value = _int(row["value"])
+        value = _int(row["value"], where)
         _, outcome = upsert(
             ReportedFigure,
             {"reference": key},
