@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django.apps import apps
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from cases.audit import audit
@@ -32,7 +31,7 @@ from cases.models import (
 )
 
 # Approving and withdrawing returns is the publishing gate's (cases/publishing.py).
-from cases.publishing import foi_returns_approve, foi_returns_withdraw  # noqa: F401
+from cases.publishing import foi_returns_approve, foi_returns_withdraw, import_batch_rollback  # noqa: F401
 from forces.models import AuditedChange, Force
 from forces.services import ReferenceDataError, forces_load, read_csv, upsert, workforce_load
 
@@ -686,43 +685,3 @@ def _plan_urls(plan: ImportPlan) -> list[str]:
     for planned in plan.returns:
         urls += [url for url in planned.source_urls if url not in urls]
     return urls
-
-
-@transaction.atomic
-def import_batch_rollback(*, batch: ImportBatch, user=None) -> dict[str, int]:
-    """Undo one import: delete the returns, lines and sources it created, as one unit.
-
-    Lines added to the batch's returns since go with them. A source the import created that
-    something else now cites is kept. Every deletion leaves a history row naming the batch.
-    """
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.state == ImportBatch.State.ROLLED_BACK:
-        raise ImportRefused(f"Import {batch.pk} was already rolled back.")
-    counts = {"returns": 0, "lines": 0, "sources": 0}
-    with audit(via="rollback", import_batch=batch, user=user):
-        counts["lines"] = CaseLine.objects.filter(
-            Q(import_batch=batch) | Q(foi_return__import_batch=batch)
-        ).count()
-        for line in CaseLine.objects.filter(Q(import_batch=batch) | Q(foi_return__import_batch=batch)):
-            line.delete()
-        for foi_return in FoiReturn.objects.filter(import_batch=batch):
-            foi_return.delete()
-            counts["returns"] += 1
-        for source in Source.objects.filter(import_batch=batch):
-            cited = (
-                source.requests.exists()
-                or source.foi_returns.exists()
-                or source.case_lines.exists()
-                or source.figures.exists()
-            )
-            if cited:
-                source.import_batch = None
-                source.save(update_fields=["import_batch"])
-            else:
-                source.delete()
-                counts["sources"] += 1
-        batch.state = ImportBatch.State.ROLLED_BACK
-        batch.rolled_back_by = user if user is not None and user.pk else None
-        batch.rolled_back_at = timezone.now()
-        batch.save()
-    return counts
