@@ -93,7 +93,9 @@ def test_a_figure_added_or_removed_in_the_files_waits_for_review(capsys, fixture
     deletion = ChangeRequest.objects.get()
     assert (deletion.action, deletion.state) == ("delete", "pending")
     # A second run asks for nothing new.
-    assert "reported figures: 271 unchanged, 10 skipped, 1 waiting for review" in load(capsys, fixtures=fixtures_copy)
+    assert "reported figures: 271 unchanged, 10 skipped, 1 waiting for review" in load(
+        capsys, fixtures=fixtures_copy
+    )
     assert ChangeRequest.objects.count() == 1
     change_request_approve(change_request=deletion, user=reviewer)
     assert ReportedFigure.objects.count() == figures - 1
@@ -111,7 +113,9 @@ def test_a_figure_added_to_the_files_waits_for_review(capsys, fixtures_copy, rev
     assert ReportedFigure.objects.count() == figures
     addition = ChangeRequest.objects.get()
     assert (addition.action, addition.values["value"]) == ("create", 6)
-    assert "reported figures: 272 unchanged, 10 skipped, 1 waiting for review" in load(capsys, fixtures=fixtures_copy)
+    assert "reported figures: 272 unchanged, 10 skipped, 1 waiting for review" in load(
+        capsys, fixtures=fixtures_copy
+    )
     change_request_approve(change_request=addition, user=reviewer)
     assert ReportedFigure.objects.filter(value=6, scope="Humberside Police").exists()
     assert load(capsys, fixtures=fixtures_copy)[-1] == "Already up to date."
