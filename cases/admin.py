@@ -511,6 +511,12 @@ class ChangeRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="Before → after")
     def what_changes(self, obj):
+        if obj.action == ChangeRequest.Action.DELETE and obj.content_type.model_class() is ImportBatch:
+            return format_html(
+                "The import is rolled back: its returns (public ones leave the site), every line in them "
+                'and the sources only it cites are deleted. <a href="{}">See the import</a>.',
+                reverse("admin:cases_importbatch_change", args=[obj.object_id]),
+            )
         if obj.action == ChangeRequest.Action.DELETE:
             return "The whole row (and what it takes with it) is deleted."
         return format_html(

@@ -194,6 +194,11 @@ def test_rolling_back_public_returns_waits_for_a_second_reviewer(
     # Asking again while it waits is refused, with where to look.
     with pytest.raises(PublishingRefused, match=f"waiting for review already \\(Change {change.pk}"):
         import_batch_rollback(batch=batch, user=editor)
+    page = editor_client.get(f"/admin/cases/changerequest/{change.pk}/change/")
+    assert (
+        "The import is rolled back: its returns (public ones leave the site), every line in them and the "
+        "sources only it cites are deleted. See the import."
+    ) in re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", page.content.decode())))
     # The reviewer (a second person) approves it: then it is rolled back as one unit.
     change_request_approve(change_request=change, user=reviewer)
     assert not FoiReturn.objects.filter(request=foi_request).exists()
