@@ -1,15 +1,17 @@
 """The publishing gate: nothing public changes without a second person.
 
-Every write to sources, requests, returns, case lines and reported figures — from the admin, an
-import, a command or the shell — goes through `record_save` and `record_delete`. A change to
+Every write to sources, requests, returns, case lines, reported figures, forces and workforce
+rows — from the admin, an import, the loader, a command or the shell — goes through `record_save`
+and `record_delete`; rolling back an import goes through `import_batch_rollback`. A change to
 something not yet public (a draft return and its lines, a source or request nothing public
 cites) is written at once. A change to anything public, by anyone, becomes a ChangeRequest: the
 public keeps seeing the approved version until another reviewer approves it
 (`change_request_approve`), which applies it in one transaction through the model's own
 validation. Draft returns reach the public through `foi_returns_approve`, which refuses a return
-without a source and a reviewer who imported or edited it (four eyes, superusers included unless
-PUBLISHING_ALLOW_SELF_APPROVAL is on). Withdrawing a return publishes nothing, so one reviewer may
-do it at once.
+without a source and a reviewer who wrote anything it makes public (four eyes, superusers included
+unless PUBLISHING_ALLOW_SELF_APPROVAL is on). An approved change is checked again against the same
+rule, so no public return is left without a source. Withdrawing a return publishes nothing, so one
+reviewer may do it at once.
 """
 
 import json
