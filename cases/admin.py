@@ -51,6 +51,8 @@ from cases.publishing import (
 from cases.roles import ROLE_SUMMARIES, ROLES, user_roles_set
 from cases.selectors import return_reconciliation
 from cases.services import ImportRefused, foi_return_import, import_batch_rollback
+from forces import admin as forces_admin
+from forces.models import Force, WorkforceSnapshot
 
 PENDING_IMPORT = "cases.pending_import"
 # The reported-total figures of the requests on the changelist page being drawn, per thread.
@@ -106,7 +108,7 @@ class GatedAdmin:
             self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model not in (FoiReturn, CaseLine):
+        if formset.model not in (FoiReturn, CaseLine, WorkforceSnapshot):
             return super().save_formset(request, form, formset, change)
         # Read by the admin's log message, as formset.save() would have set them.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -425,7 +427,11 @@ class FoiReturnAdmin(GatedAdmin, HistoryAdmin):
         description="Withdraw selected returns from publication (back to draft)", permissions=["approve"]
     )
     def withdraw(self, request, queryset):
-        withdrawn = foi_returns_withdraw(foi_returns=queryset, user=request.user)
+        try:
+            withdrawn = foi_returns_withdraw(foi_returns=queryset, user=request.user)
+        except PublishingRefused as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
         self.message_user(
             request,
             f"{withdrawn} return{'s' if withdrawn != 1 else ''} back to draft: off the public pages.",
@@ -457,6 +463,16 @@ class ReportedFigureAdmin(GatedAdmin, HistoryAdmin):
     list_filter = ["metric", "qualifier", "request"]
     search_fields = ["scope", "quote", "metric_as_recorded"]
     autocomplete_fields = ["force", "source"]
+
+
+@admin.register(Force)
+class ForceAdmin(GatedAdmin, forces_admin.ForceAdmin):
+    """A force's names and codes are on every public page: edits wait for a second person."""
+
+
+@admin.register(WorkforceSnapshot)
+class WorkforceSnapshotAdmin(GatedAdmin, forces_admin.WorkforceSnapshotAdmin):
+    """Workforce numbers divide every public rate per 1,000: edits wait for a second person."""
 
 
 @admin.register(ChangeRequest)
@@ -495,6 +511,12 @@ class ChangeRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="Before → after")
     def what_changes(self, obj):
+        if obj.action == ChangeRequest.Action.DELETE and obj.content_type.model_class() is ImportBatch:
+            return format_html(
+                "The import is rolled back: its returns (public ones leave the site), every line in them "
+                'and the sources only it cites are deleted. <a href="{}">See the import</a>.',
+                reverse("admin:cases_importbatch_change", args=[obj.object_id]),
+            )
         if obj.action == ChangeRequest.Action.DELETE:
             return "The whole row (and what it takes with it) is deleted."
         return format_html(
@@ -765,20 +787,21 @@ class ImportBatchAdmin(HistoryAdmin):
             messages.info(request, f"Import {batch.pk} was already rolled back.")
             return redirect(change_url)
         approved = batch.returns.public().count()
-        blocked = approved and not _can_approve(request)
         if request.method == "POST":
-            if blocked:
-                messages.error(
-                    request,
-                    f"Import {batch.pk} holds {approved} approved (public) "
-                    f"return{'s' if approved != 1 else ''}: only a reviewer can roll it back.",
-                )
-                return redirect(change_url)
             try:
-                counts = import_batch_rollback(batch=batch, user=request.user)
-            except ImportRefused as error:
+                rollback = import_batch_rollback(batch=batch, user=request.user)
+            except PublishingRefused as error:
                 messages.error(request, str(error))
                 return redirect(change_url)
+            if rollback.pending:
+                messages.info(
+                    request,
+                    f"Import {batch.pk} holds public returns: rolling it back waits for review as change "
+                    f"{rollback.change_request.pk}. The public pages keep them until another reviewer "
+                    "approves it.",
+                )
+                return redirect(change_url)
+            counts = rollback.counts
             messages.success(
                 request,
                 f"Rolled back import {batch.pk}: deleted {counts['returns']} returns, {counts['lines']} case "
@@ -795,7 +818,8 @@ class ImportBatchAdmin(HistoryAdmin):
                 original=batch,
                 returns=batch.returns.select_related("force").annotate(people=Sum("lines__count")),
                 approved=approved,
-                blocked=blocked,
+                # Anyone who may roll back may ask; public returns wait for a second reviewer.
+                blocked=False,
             ),
         )
 

@@ -1,15 +1,17 @@
 """The publishing gate: nothing public changes without a second person.
 
-Every write to sources, requests, returns, case lines and reported figures — from the admin, an
-import, a command or the shell — goes through `record_save` and `record_delete`. A change to
+Every write to sources, requests, returns, case lines, reported figures, forces and workforce
+rows — from the admin, an import, the loader, a command or the shell — goes through `record_save`
+and `record_delete`; rolling back an import goes through `import_batch_rollback`. A change to
 something not yet public (a draft return and its lines, a source or request nothing public
 cites) is written at once. A change to anything public, by anyone, becomes a ChangeRequest: the
 public keeps seeing the approved version until another reviewer approves it
 (`change_request_approve`), which applies it in one transaction through the model's own
 validation. Draft returns reach the public through `foi_returns_approve`, which refuses a return
-without a source and a reviewer who imported or edited it (four eyes, superusers included unless
-PUBLISHING_ALLOW_SELF_APPROVAL is on). Withdrawing a return publishes nothing, so one reviewer may
-do it at once.
+without a source and a reviewer who wrote anything it makes public (four eyes, superusers included
+unless PUBLISHING_ALLOW_SELF_APPROVAL is on). An approved change is checked again against the same
+rule, so no public return is left without a source. Withdrawing a return publishes nothing, so one
+reviewer may do it at once.
 """
 
 import json
@@ -19,15 +21,21 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
 from cases.audit import audit
 from cases.change_requests import ChangeRequest
 from cases.models import CaseLine, FoiRequest, FoiReturn, ImportBatch, ReportedFigure, ReviewState, Source
-from forces.models import AuditedChange
+from forces.models import AuditedChange, Force, WorkforceSnapshot
 
-GATED_MODELS = (Source, FoiRequest, FoiReturn, CaseLine, ReportedFigure)
+# Forces and their workforce numbers are public from the start: every force page shows them and
+# every public rate per 1,000 divides by them. The forces app does not know about the gate (apps
+# depend downward); the gate, here, takes them in, and cases/admin.py registers their admin.
+ALWAYS_PUBLIC = (ReportedFigure, Force, WorkforceSnapshot)
+GATED_MODELS = (Source, FoiRequest, FoiReturn, CaseLine, ReportedFigure, Force, WorkforceSnapshot)
 # Set only by foi_returns_approve / foi_returns_withdraw, never by an edit.
 REVIEW_FIELDS = {"review_state", "approved_by", "approved_at"}
 # Kept by the system: which import made a row.
@@ -58,7 +66,7 @@ def is_public(instance: models.Model) -> bool:
     """Whether the stored row (not the unsaved edit in memory) is on the public pages."""
     if instance.pk is None:
         return False
-    if isinstance(instance, ReportedFigure):
+    if isinstance(instance, ALWAYS_PUBLIC):
         return True
     if isinstance(instance, FoiReturn):
         return FoiReturn.objects.public().filter(pk=instance.pk).exists()
@@ -78,7 +86,7 @@ def is_public(instance: models.Model) -> bool:
 
 def _public_after(instance: models.Model) -> bool:
     """Whether the edited row would be public once written (it moves into, or is, public content)."""
-    if isinstance(instance, ReportedFigure):
+    if isinstance(instance, ALWAYS_PUBLIC):
         return True
     if isinstance(instance, CaseLine) and instance.foi_return_id:
         return FoiReturn.objects.public().filter(pk=instance.foi_return_id).exists()
@@ -195,6 +203,7 @@ def record_delete(*, instance: models.Model, user, via: str = AuditedChange.Via.
     if type(instance) not in GATED_MODELS:
         raise TypeError(f"{type(instance).__name__} is not published content.")
     with transaction.atomic():
+        _check_deletable(instance)
         if _deletion_touches_public(instance):
             change_request = ChangeRequest.objects.create(
                 content_type=ContentType.objects.get_for_model(instance),
@@ -210,6 +219,22 @@ def record_delete(*, instance: models.Model, user, via: str = AuditedChange.Via.
         with audit(via=via, user=user):
             instance.delete()
         return Recorded(None)
+
+
+def _check_deletable(instance) -> None:
+    """Refuse, when it is asked for, a deletion the database would refuse (rows that PROTECT it)."""
+    collector = Collector(using=instance._state.db or "default")
+    try:
+        collector.collect([instance])
+    except (ProtectedError, RestrictedError) as error:
+        blocking = list(getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", []))
+        named = "; ".join(f"{_describe(obj)}" for obj in blocking[:3])
+        more = f" and {len(blocking) - 3} more" if len(blocking) > 3 else ""
+        raise PublishingRefused(
+            f"{_describe(instance)[:1].upper()}{_describe(instance)[1:]} cannot be deleted: "
+            f"{len(blocking)} other row{'s' if len(blocking) != 1 else ''} still depend on it "
+            f"({named}{more}). Change or delete those first."
+        ) from error
 
 
 def _deletion_touches_public(instance) -> bool:
@@ -233,6 +258,10 @@ def _four_eyes(user, author_ids: set, what: str) -> None:
         raise PublishingRefused(f"You {what}: another reviewer must approve it (four eyes).")
 
 
+REVIEWED_REASON = "Change {pk}, approved by {reviewer}"
+REVIEWED_REASON_PATTERN = r"^Change [0-9]+, approved by "
+
+
 def change_request_approve(*, change_request: ChangeRequest, user) -> models.Model | None:
     """Apply a pending change to the live tables, through the model's validation; all or nothing."""
     if not can_review(user):
@@ -246,8 +275,25 @@ def change_request_approve(*, change_request: ChangeRequest, user) -> models.Mod
         _four_eyes(user, {change_request.submitted_by_id}, "submitted this change")
         model = change_request.content_type.model_class()
         author = change_request.submitted_by
-        with audit(via=change_request.via, user=author):
-            instance = _apply(change_request, model, reviewer=user)
+        try:
+            with transaction.atomic():
+                if model is ImportBatch:
+                    instance = _apply_rollback(change_request, reviewer=user)
+                else:
+                    touched = _returns_touched(change_request, model)
+                    with audit(via=change_request.via, user=author):
+                        instance = _apply(change_request, model, reviewer=user)
+                    _check_still_sourced(change_request, touched)
+        except (ProtectedError, RestrictedError) as error:
+            raise PublishingRefused(
+                f"{change_request} cannot be applied: other rows still depend on it. "
+                "Change or delete those first, then reject this one and submit it again."
+            ) from error
+        except IntegrityError as error:
+            detail = str(error.__cause__ or error).splitlines()[0]
+            raise PublishingRefused(
+                f"{change_request} cannot be applied: the database refused it ({detail})."
+            ) from error
         change_request.state = ChangeRequest.State.APPROVED
         change_request.decided_by = user
         change_request.decided_at = timezone.now()
@@ -255,8 +301,35 @@ def change_request_approve(*, change_request: ChangeRequest, user) -> models.Mod
         return instance
 
 
+def _returns_touched(change_request: ChangeRequest, model) -> set:
+    """The returns whose sourcing a change can alter (read before it is applied)."""
+    target = change_request.object_id
+    if model is FoiReturn:
+        return {target} if target else set()
+    if model is CaseLine:
+        ids = set(CaseLine.objects.filter(pk=target or 0).values_list("foi_return_id", flat=True))
+        if change_request.values.get("foi_return"):
+            ids.add(int(change_request.values["foi_return"]))
+        return ids
+    if model is Source and target:
+        return set(FoiReturn.objects.filter(sources=target).values_list("pk", flat=True)) | set(
+            CaseLine.objects.filter(sources=target).values_list("foi_return_id", flat=True)
+        )
+    return set()
+
+
+def _check_still_sourced(change_request: ChangeRequest, return_ids: set) -> None:
+    """A public return keeps a source: the rule approval applies, applied again after every change."""
+    for foi_return in FoiReturn.objects.public().filter(pk__in=return_ids).order_by("pk"):
+        if not return_has_source(foi_return):
+            raise PublishingRefused(
+                f"{change_request} cannot be applied: the public return “{foi_return}” would cite no "
+                "source. Add a source to the return (or to every line) first, or withdraw it."
+            )
+
+
 def _apply(change_request: ChangeRequest, model, *, reviewer):
-    reason = f"Change {change_request.pk}, approved by {reviewer}"
+    reason = REVIEWED_REASON.format(pk=change_request.pk, reviewer=reviewer)
     if change_request.action == ChangeRequest.Action.CREATE:
         instance = model()
     else:
@@ -318,22 +391,38 @@ def return_has_source(foi_return: FoiReturn) -> bool:
     return lines.exists() and not lines.filter(sources__isnull=True).exists()
 
 
+def _unreviewed_authors(history, **filters) -> set:
+    """Who wrote these history rows, leaving out reviews, the loader and changes a second person approved."""
+    return set(
+        history.filter(history_user__isnull=False, **filters)
+        .exclude(via__in=[AuditedChange.Via.REVIEW, AuditedChange.Via.LOADER])
+        .exclude(history_change_reason__regex=REVIEWED_REASON_PATTERN)
+        .values_list("history_user_id", flat=True)
+    )
+
+
 def return_authors(foi_return: FoiReturn) -> set:
-    """Who imported or edited this return or its lines (reviews and the loader excluded)."""
-    not_authoring = [AuditedChange.Via.REVIEW, AuditedChange.Via.LOADER]
-    authors = set(
-        FoiReturn.history.filter(id=foi_return.pk, history_user__isnull=False)
-        .exclude(via__in=not_authoring)
-        .values_list("history_user_id", flat=True)
+    """Who wrote anything approving this return makes public: the return, its lines, the sources
+    they cite and the request it answers (or imported any of them), unless a second person
+    already approved that write."""
+    authors = _unreviewed_authors(FoiReturn.history, id=foi_return.pk)
+    authors |= _unreviewed_authors(CaseLine.history, foi_return_id=foi_return.pk)
+    # What is public already was made public by someone else's approval: only what this one
+    # publishes counts (the sources of the return and its lines, the request and its sources).
+    source_ids = set(foi_return.sources.values_list("pk", flat=True)) | set(
+        Source.objects.filter(case_lines__foi_return=foi_return).values_list("pk", flat=True)
     )
-    authors |= set(
-        CaseLine.history.filter(foi_return_id=foi_return.pk, history_user__isnull=False)
-        .exclude(via__in=not_authoring)
-        .values_list("history_user_id", flat=True)
+    if not FoiRequest.objects.public().filter(pk=foi_return.request_id).exists():
+        authors |= _unreviewed_authors(FoiRequest.history, id=foi_return.request_id)
+        source_ids |= set(Source.objects.filter(requests=foi_return.request_id).values_list("pk", flat=True))
+    source_ids = {pk for pk in source_ids if not is_public(Source(pk=pk))}
+    authors |= _unreviewed_authors(Source.history, id__in=source_ids)
+    batches = ImportBatch.objects.filter(
+        Q(pk=foi_return.import_batch_id)
+        | Q(lines__foi_return=foi_return)
+        | Q(pk__in=Source.objects.filter(pk__in=source_ids).values("import_batch"))
     )
-    batch = ImportBatch.objects.filter(pk=foi_return.import_batch_id).first()
-    if batch is not None and batch.imported_by_id:
-        authors.add(batch.imported_by_id)
+    authors |= {pk for pk in batches.values_list("imported_by_id", flat=True) if pk}
     return authors
 
 
@@ -375,6 +464,8 @@ def foi_returns_approve(*, foi_returns, user) -> Approval:
 @transaction.atomic
 def foi_returns_withdraw(*, foi_returns, user) -> int:
     """Take approved returns off the public pages (back to draft); returns how many changed."""
+    if not (user and user.is_active and user.has_perm("cases.approve_foireturn")):
+        raise PublishingRefused("Only a reviewer can withdraw a return from publication.")
     withdrawn = 0
     with audit(via=AuditedChange.Via.REVIEW, user=user):
         approved = FoiReturn.objects.public().filter(pk__in=foi_returns.values("pk"))
@@ -385,6 +476,110 @@ def foi_returns_withdraw(*, foi_returns, user) -> int:
             foi_return.save(update_fields=["review_state", "approved_by", "approved_at"])
             withdrawn += 1
     return withdrawn
+
+
+# --- Rolling back an import --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """What a rollback did: the rows deleted, or the change request it waits on."""
+
+    counts: dict
+    change_request: ChangeRequest | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.change_request is not None
+
+
+def import_batch_rollback(*, batch: ImportBatch, user) -> Rollback:
+    """Undo one import: delete the returns, lines and sources it created, as one unit.
+
+    An import nothing of which is public yet is undone at once, by anyone allowed to roll back
+    imports. One that holds public content (an approved return, or a line in one) is a deletion
+    of public content: it becomes a change request, and another reviewer approves it (then it is
+    undone, in one transaction) or rejects it; the public pages keep everything until then.
+    """
+    if not (user and user.is_active and user.has_perm("cases.rollback_importbatch")):
+        raise PublishingRefused("Only an editor or a reviewer can roll back an import.")
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.state == ImportBatch.State.ROLLED_BACK:
+            raise PublishingRefused(f"Import {batch.pk} was already rolled back.")
+        public = _public_in_batch(batch)
+        if not public:
+            return Rollback(_rollback_now(batch, user=user))
+        waiting = pending_for(batch).first()
+        if waiting is not None:
+            raise PublishingRefused(
+                f"Rolling back import {batch.pk} is waiting for review already ({waiting}): "
+                "a reviewer approves or rejects it under “Changes waiting for review”."
+            )
+        change_request = ChangeRequest.objects.create(
+            content_type=ContentType.objects.get_for_model(ImportBatch),
+            object_id=batch.pk,
+            object_repr=(
+                f"import {batch.pk} (roll back: {public} public return{'s' if public != 1 else ''} "
+                "leave the site)"
+            )[:300],
+            action=ChangeRequest.Action.DELETE,
+            before={"state": batch.state},
+            via=AuditedChange.Via.ROLLBACK,
+            submitted_by=user,
+            submitted_at=timezone.now(),
+        )
+        return Rollback({"returns": 0, "lines": 0, "sources": 0}, change_request)
+
+
+def _public_in_batch(batch: ImportBatch) -> int:
+    """How many public returns the rollback would take off the site (its own, or holding its lines)."""
+    return (
+        FoiReturn.objects.public()
+        .filter(Q(import_batch=batch) | Q(lines__import_batch=batch))
+        .distinct()
+        .count()
+    )
+
+
+def _apply_rollback(change_request: ChangeRequest, *, reviewer) -> None:
+    if change_request.action != ChangeRequest.Action.DELETE:
+        raise PublishingRefused(f"{change_request} cannot be applied: an import can only be rolled back.")
+    batch = ImportBatch.objects.select_for_update().filter(pk=change_request.object_id).first()
+    if batch is None or batch.state == ImportBatch.State.ROLLED_BACK:
+        raise PublishingRefused(f"{change_request} cannot be applied: the import was rolled back already.")
+    _rollback_now(batch, user=change_request.submitted_by)
+    return None
+
+
+def _rollback_now(batch: ImportBatch, *, user) -> dict:
+    counts = {"returns": 0, "lines": 0, "sources": 0}
+    with audit(via=AuditedChange.Via.ROLLBACK, import_batch=batch, user=user):
+        lines = CaseLine.objects.filter(Q(import_batch=batch) | Q(foi_return__import_batch=batch))
+        counts["lines"] = lines.count()
+        for line in lines:
+            line.delete()
+        for foi_return in FoiReturn.objects.filter(import_batch=batch):
+            foi_return.delete()
+            counts["returns"] += 1
+        for source in Source.objects.filter(import_batch=batch):
+            cited = (
+                source.requests.exists()
+                or source.foi_returns.exists()
+                or source.case_lines.exists()
+                or source.figures.exists()
+            )
+            if cited:
+                source.import_batch = None
+                source.save(update_fields=["import_batch"])
+            else:
+                source.delete()
+                counts["sources"] += 1
+        batch.state = ImportBatch.State.ROLLED_BACK
+        batch.rolled_back_by = user if user is not None and user.pk else None
+        batch.rolled_back_at = timezone.now()
+        batch.save()
+    return counts
 
 
 def pending_for(instance) -> models.QuerySet:

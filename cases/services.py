@@ -9,11 +9,12 @@ from datetime import date
 from pathlib import Path
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from cases.audit import audit
+from cases.change_requests import ChangeRequest
 from cases.imports import ImportPlan
 from cases.models import (
     CaseLine,
@@ -31,10 +32,26 @@ from cases.models import (
     Unit,
 )
 
-# Approving and withdrawing returns is the publishing gate's (cases/publishing.py).
-from cases.publishing import foi_returns_approve, foi_returns_withdraw  # noqa: F401
+# Approving, withdrawing and rolling back are the publishing gate's (cases/publishing.py).
+from cases.publishing import (  # noqa: F401
+    _json,
+    foi_returns_approve,
+    foi_returns_withdraw,
+    import_batch_rollback,
+    pending_for,
+    record_delete,
+    record_save,
+)
 from forces.models import AuditedChange, Force
-from forces.services import ReferenceDataError, forces_load, read_csv, upsert, workforce_load
+from forces.services import (
+    KEPT,
+    ReferenceDataError,
+    changed_since_load,
+    forces_load,
+    read_csv,
+    upsert,
+    workforce_load,
+)
 
 PARLIAMENT_STREET_FILE = "foi_2019_parliament_street.csv"
 OTHER_STUDIES_FILE = "other_police_data_misuse_foi.csv"
@@ -50,6 +67,12 @@ CLEVELAND_11288_URL = (
 METRIC_ALIASES = {"outcome:dismissed": ("dismissed", "")}
 
 
+# A change the loader asked for in public data, as a change request another person approves;
+# WAITING: asked for on an earlier run, and still waiting.
+SENT_FOR_REVIEW = "sent for review"
+WAITING = "waiting for review"
+
+
 class LoadReport:
     """Counts what the load created, updated, left unchanged, deleted or skipped, per kind."""
 
@@ -61,10 +84,12 @@ class LoadReport:
 
     @property
     def changed(self) -> bool:
-        return any(c["created"] or c["updated"] or c["deleted"] for c in self.counts.values())
+        return any(
+            c["created"] or c["updated"] or c["deleted"] or c[SENT_FOR_REVIEW] for c in self.counts.values()
+        )
 
     def lines(self) -> list[str]:
-        order = ("created", "updated", "unchanged", "deleted", "skipped")
+        order = ("created", "updated", "unchanged", "deleted", "skipped", SENT_FOR_REVIEW, WAITING, KEPT)
         return [
             f"{kind}: " + ", ".join(f"{counter[o]} {o}" for o in order if counter[o])
             for kind, counter in self.counts.items()
@@ -75,8 +100,14 @@ def _date(value: str) -> date | None:
     return date.fromisoformat(value) if value.strip() else None
 
 
-def _int(value: str) -> int | None:
-    return int(value) if value.strip() else None
+def _int(value: str, where: str = "", name: str = "value") -> int | None:
+    """A count as the files write it: empty is unknown (None); anything else a whole number >= 0."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise ReferenceDataError(f"{where}: {name} must be a whole number of 0 or more.")
+    return int(value)
 
 
 def _choice(value: str, choices, where: str) -> str:
@@ -85,12 +116,54 @@ def _choice(value: str, choices, where: str) -> str:
     return value
 
 
-def _set_sources(row, wanted: list[Source]) -> bool:
+def _set_sources(row, wanted: list[Source], outcome: str) -> str:
+    """Cite these sources (in the reference files' reading), unless a person changed the row since."""
+    if row is None or outcome not in ("created", "updated", "unchanged"):
+        return outcome
     current = set(row.sources.values_list("pk", flat=True))
     if current == {s.pk for s in wanted}:
-        return False
+        return outcome
+    if outcome == "unchanged" and changed_since_load(row):
+        return KEPT
     row.sources.set(wanted)
-    return True
+    return "updated" if outcome == "unchanged" else outcome
+
+
+def _loader_create(first_load: bool):
+    """How the loader adds a row: straight in on a first load into an empty database; after
+    that through the publishing gate, so a public addition waits for a reviewer (once)."""
+
+    def create(instance, lookup: dict):
+        if first_load:
+            instance.save()
+            return instance, "created"
+        model = type(instance)
+        identity = {name: _json(model._meta.get_field(name).value_from_object(instance)) for name in lookup}
+        waiting = ChangeRequest.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            action=ChangeRequest.Action.CREATE,
+            state=ChangeRequest.State.PENDING,
+            values__contains=identity,
+        )
+        if waiting.exists():
+            return None, WAITING
+        recorded = record_save(instance=instance, user=None, via=AuditedChange.Via.LOADER)
+        return (None, SENT_FOR_REVIEW) if recorded.pending else (recorded.instance, "created")
+
+    return create
+
+
+def _stale_delete(rows, kind: str, report) -> None:
+    """Rows the reference files no longer hold: deleted through the gate (public ones wait for
+    review), unless a person changed them since the loader wrote them."""
+    for row in rows:
+        if changed_since_load(row):
+            report(kind, KEPT)
+        elif pending_for(row).filter(action=ChangeRequest.Action.DELETE).exists():
+            report(kind, WAITING)
+        else:
+            recorded = record_delete(instance=row, user=None, via=AuditedChange.Via.LOADER)
+            report(kind, SENT_FOR_REVIEW if recorded.pending else "deleted")
 
 
 def _sources(urls: str, sources: dict[str, Source], where: str) -> list[Source]:
@@ -98,7 +171,8 @@ def _sources(urls: str, sources: dict[str, Source], where: str) -> list[Source]:
     for url in filter(None, (u.strip() for u in urls.split(";"))):
         if url not in sources:
             raise ReferenceDataError(f"{where}: source {url!r} is not in sources.csv.")
-        found.append(sources[url])
+        if sources[url] is not None:  # None: deleted in review since the last load
+            found.append(sources[url])
     return found
 
 
@@ -138,13 +212,19 @@ def reference_data_load(*, fixtures_dir: Path) -> LoadReport:
         return _reference_data_load(fixtures_dir)
 
 
+def _first_load() -> bool:
+    return not (Force.objects.exists() or Source.objects.exists() or FoiReturn.objects.exists())
+
+
 def _reference_data_load(fixtures_dir: Path) -> LoadReport:
     report = LoadReport()
     reference = fixtures_dir / "reference"
     curation = fixtures_dir / "curation"
 
-    forces = forces_load(path=reference / "police_forces.csv", tally=report)
-    workforce_load(path=reference / "workforce.csv", forces=forces, tally=report)
+    first_load = _first_load()
+    create = _loader_create(first_load)
+    forces = forces_load(path=reference / "police_forces.csv", tally=report, create=create)
+    workforce_load(path=reference / "workforce.csv", forces=forces, tally=report, create=create)
 
     sources = {}
     for n, row in enumerate(read_csv(curation / "sources.csv"), start=2):
@@ -158,9 +238,10 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
                 "published_on": _date(row["published_on"]),
                 "notes": row["notes"],
             },
+            create=create,
         )
         report("sources", outcome)
-        sources[source.url] = source
+        sources[row["url"]] = source
 
     requests, request_by_dataset = {}, {}
     for n, row in enumerate(read_csv(curation / "requests.csv"), start=2):
@@ -180,15 +261,15 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
                 "year_basis": _choice(row["year_basis"], FoiRequest.YearBasis, where),
                 "unit": _choice(row["unit"], Unit, where),
                 "counting_unit": row["counting_unit"],
-                "forces_asked": _int(row["forces_asked"]),
-                "forces_answered": _int(row["forces_answered"]),
+                "forces_asked": _int(row["forces_asked"], where, "forces_asked"),
+                "forces_answered": _int(row["forces_answered"], where, "forces_answered"),
                 "notes": row["notes"],
             },
+            create=create,
         )
-        if _set_sources(foi_request, _sources(row["source_urls"], sources, where)) and outcome == "unchanged":
-            outcome = "updated"
+        outcome = _set_sources(foi_request, _sources(row["source_urls"], sources, where), outcome)
         report("requests", outcome)
-        requests[foi_request.slug] = foi_request
+        requests[row["slug"]] = foi_request
         if row["dataset"]:
             request_by_dataset[row["dataset"]] = foi_request
     _dataset_aliases_load(curation / "datasets.csv", requests, request_by_dataset)
@@ -198,31 +279,34 @@ def _reference_data_load(fixtures_dir: Path) -> LoadReport:
         where = f"returns.csv line {n}"
         if row["request"] not in requests:
             raise ReferenceDataError(f"{where}: unknown request {row['request']!r}.")
+        if requests[row["request"]] is None or forces.get(row["force"], True) is None:
+            report("returns", KEPT)  # its request or force was deleted in review (or waits for it)
+            returns[(row["request"], row["force"])] = None
+            continue
         lookup = {"request": requests[row["request"]], "force": _force(row["force"], forces, where)}
         values = {
             "status": _choice(row["status"], FoiReturn.Status, where),
             "exemption": row["exemption"] and _choice(row["exemption"], FoiReturn.Exemption, where),
             "received_on": _date(row["received_on"]),
-            "reported_total": _int(row["reported_total"]),
-            "reported_officers": _int(row["reported_officers"]),
-            "reported_staff": _int(row["reported_staff"]),
+            "reported_total": _int(row["reported_total"], where, "reported_total"),
+            "reported_officers": _int(row["reported_officers"], where, "reported_officers"),
+            "reported_staff": _int(row["reported_staff"], where, "reported_staff"),
             "notes": row["notes"],
         }
-        if not FoiReturn.objects.filter(**lookup).exists():
-            # Published reference data is public from the start. Later runs leave the review
-            # state alone, so a reviewer's decision to withdraw a return stands (and a second
-            # run still changes nothing).
+        if first_load:
+            # Published reference data is public from the start, on the first load into an empty
+            # database only. A return added to the files later comes in as a draft a reviewer
+            # approves; later runs leave the review state alone, so a withdrawal stands.
             values |= {"review_state": ReviewState.APPROVED, "approved_at": timezone.now()}
-        foi_return, outcome = upsert(FoiReturn, lookup, values)
-        if _set_sources(foi_return, _sources(row["source_urls"], sources, where)) and outcome == "unchanged":
-            outcome = "updated"
+        foi_return, outcome = upsert(FoiReturn, lookup, values, create=create)
+        outcome = _set_sources(foi_return, _sources(row["source_urls"], sources, where), outcome)
         report("returns", outcome)
         returns[(row["request"], row["force"])] = foi_return
 
-    _case_lines_load(curation / "case_lines.csv", returns, sources, report)
+    _case_lines_load(curation / "case_lines.csv", returns, sources, report, create)
     units = FigureUnits(curation / "figure_units.csv")
     caveats = FigureCaveats(curation / "figure_caveats.csv", sources)
-    _figures_load(reference, requests, request_by_dataset, forces, sources, units, caveats, report)
+    _figures_load(reference, requests, request_by_dataset, forces, sources, units, caveats, report, create)
     caveats.check_all_used()
     return report
 
@@ -337,17 +421,23 @@ class FigureCaveats:
                 raise ReferenceDataError(f"{where}: the rule reaches no figure.")
 
 
-def _case_lines_load(path, returns, sources, report) -> None:
+def _case_lines_load(path, returns, sources, report, create) -> None:
     references = set()
     for n, row in enumerate(read_csv(path), start=2):
         where = f"{path.name} line {n}"
-        foi_return = returns.get((row["request"], row["force"]))
+        key = (row["request"], row["force"])
+        if key in returns and returns[key] is None:
+            report("case lines", KEPT)  # its return was deleted in review (or waits for it)
+            references.add(row["reference"])
+            continue
+        foi_return = returns.get(key)
         if foi_return is None:
             raise ReferenceDataError(
                 f"{where}: no return for request {row['request']!r} and force "
                 f"{row['force'] or '(not stated)'!r} in returns.csv."
             )
-        count = _int(row["count"])
+        count = row["count"].strip()
+        count = int(count) if count.isascii() and count.isdigit() else None
         if count is None or count < 1:
             raise ReferenceDataError(f"{where}: count must be a whole number of at least 1.")
         line, outcome = upsert(
@@ -374,13 +464,13 @@ def _case_lines_load(path, returns, sources, report) -> None:
                 "disagreement": row["disagreement"],
                 "notes": row["notes"],
             },
+            create=create,
         )
-        if _set_sources(line, _sources(row["source_urls"], sources, where)) and outcome == "unchanged":
-            outcome = "updated"
+        outcome = _set_sources(line, _sources(row["source_urls"], sources, where), outcome)
         report("case lines", outcome)
-        references.add(line.reference)
+        references.add(row["reference"])
     stale = CaseLine.objects.exclude(reference__isnull=True).exclude(reference__in=references)
-    report("case lines", "deleted", stale.delete()[0])
+    _stale_delete(stale.order_by("pk"), "case lines", report)
 
 
 def _figure_rows(reference: Path, requests, request_by_dataset, report):
@@ -403,7 +493,9 @@ def _figure_rows(reference: Path, requests, request_by_dataset, report):
             yield where, tag, request_by_dataset[row["dataset"]], row
 
 
-def _figures_load(reference, requests, request_by_dataset, forces, sources, units, caveats, report) -> None:
+def _figures_load(
+    reference, requests, request_by_dataset, forces, sources, units, caveats, report, create
+) -> None:
     references = set()
     for where, tag, foi_request, row in _figure_rows(reference, requests, request_by_dataset, report):
         # A figure's identity is its content: the files carry no ids, and row numbers move.
@@ -415,7 +507,13 @@ def _figures_load(reference, requests, request_by_dataset, forces, sources, unit
         if row["source_url"] not in sources:
             raise ReferenceDataError(f"{where}: source {row['source_url']!r} is not in sources.csv.")
         metric, detail = _metric(row["metric"], where)
-        value = _int(row["value"])
+        force_gone = forces.get(row["force_slug"], True) is None
+        if foi_request is None or sources[row["source_url"]] is None or force_gone:
+            if foi_request is not None:
+                caveats.of(request_slug=foi_request.slug, row=row, where=where)  # the rule is still used
+            report("reported figures", KEPT)  # what it belongs to was deleted in review
+            continue
+        value = _int(row["value"], where)
         _, outcome = upsert(
             ReportedFigure,
             {"reference": key},
@@ -442,10 +540,11 @@ def _figures_load(reference, requests, request_by_dataset, forces, sources, unit
                 "notes": row["notes"],
                 **caveats.of(request_slug=foi_request.slug, row=row, where=where),
             },
+            create=create,
         )
         report("reported figures", outcome)
     stale = ReportedFigure.objects.exclude(reference__in=references)
-    report("reported figures", "deleted", stale.delete()[0])
+    _stale_delete(stale.order_by("pk"), "reported figures", report)
 
 
 # Spreadsheet imports, rollbacks and review
@@ -679,43 +778,3 @@ def _plan_urls(plan: ImportPlan) -> list[str]:
     for planned in plan.returns:
         urls += [url for url in planned.source_urls if url not in urls]
     return urls
-
-
-@transaction.atomic
-def import_batch_rollback(*, batch: ImportBatch, user=None) -> dict[str, int]:
-    """Undo one import: delete the returns, lines and sources it created, as one unit.
-
-    Lines added to the batch's returns since go with them. A source the import created that
-    something else now cites is kept. Every deletion leaves a history row naming the batch.
-    """
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.state == ImportBatch.State.ROLLED_BACK:
-        raise ImportRefused(f"Import {batch.pk} was already rolled back.")
-    counts = {"returns": 0, "lines": 0, "sources": 0}
-    with audit(via="rollback", import_batch=batch, user=user):
-        counts["lines"] = CaseLine.objects.filter(
-            Q(import_batch=batch) | Q(foi_return__import_batch=batch)
-        ).count()
-        for line in CaseLine.objects.filter(Q(import_batch=batch) | Q(foi_return__import_batch=batch)):
-            line.delete()
-        for foi_return in FoiReturn.objects.filter(import_batch=batch):
-            foi_return.delete()
-            counts["returns"] += 1
-        for source in Source.objects.filter(import_batch=batch):
-            cited = (
-                source.requests.exists()
-                or source.foi_returns.exists()
-                or source.case_lines.exists()
-                or source.figures.exists()
-            )
-            if cited:
-                source.import_batch = None
-                source.save(update_fields=["import_batch"])
-            else:
-                source.delete()
-                counts["sources"] += 1
-        batch.state = ImportBatch.State.ROLLED_BACK
-        batch.rolled_back_by = user if user is not None and user.pk else None
-        batch.rolled_back_at = timezone.now()
-        batch.save()
-    return counts

@@ -1,7 +1,15 @@
+"""The forces admin: what it shows. Registered by cases/admin.py, behind the publishing gate.
+
+Forces and their workforce numbers are public (every rate per 1,000 divides by them), so an edit
+waits for a second person like any other public content. The gate lives in the cases app, and
+apps depend downward (forces ← cases), so this module defines the admin classes and the cases
+app registers them with its gated save and delete.
+"""
+
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from forces.models import Force, WorkforceSnapshot
+from forces.models import WorkforceSnapshot
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -20,7 +28,6 @@ class WorkforceInline(admin.TabularInline):
     fields = ["date", "measure", "officers", "staff", "pcsos", "designated_officers", "total"]
 
 
-@admin.register(Force)
 class ForceAdmin(HistoryAdmin):
     list_display = ["name", "short_name", "slug", "kind", "country", "region", "ons_code"]
     list_filter = ["kind", "country", "region"]
@@ -30,7 +37,6 @@ class ForceAdmin(HistoryAdmin):
     inlines = [WorkforceInline]
 
 
-@admin.register(WorkforceSnapshot)
 class WorkforceSnapshotAdmin(HistoryAdmin):
     list_display = ["force", "date", "measure", "officers", "staff", "pcsos", "total"]
     list_filter = ["measure", "date"]

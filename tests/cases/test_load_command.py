@@ -61,6 +61,21 @@ def test_second_run_says_already_up_to_date(capsys):
             "Unknown study,Kent Police,kent,2020,cases_total,1,,q,https://example.org/x,\n",
             "other_police_data_misuse_foi.csv line 89: dataset 'Unknown study' has no request in requests.csv or datasets.csv.",
         ),
+        *(
+            (
+                "reference/additional_foi_figures.csv",
+                "Big Brother Watch 'Safe in Police Hands?' (July 2016),Humberside Police,humberside,"
+                f"2011-06-01 to 2015-12-31,resigned,{value},,Five resigned.,"
+                "http://graemeroberts.co.uk/graemeroberts/humberside-polices-168-data-breaches-puts-it-at-number-3-for-offending-forces/,\n",
+                "additional_foi_figures.csv line 106: value must be a whole number of 0 or more.",
+            )
+            for value in ("abc", '"1,300"', "-2", "2.5")
+        ),
+        (
+            "curation/returns.csv",
+            "parliament-street-2019,kent,answered,,,12x,,\n",
+            "returns.csv line 75: reported_total must be a whole number of 0 or more.",
+        ),
     ],
 )
 def test_bad_reference_row_names_file_and_line_and_writes_nothing(fixtures_copy, file, row, message):

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from cases.imports import import_plan, spreadsheet_read
 from cases.models import CaseLine, ChangeRequest, FoiReturn, ImportBatch, Source
-from cases.publishing import change_request_approve
+from cases.publishing import PublishingRefused, change_request_approve
 from cases.roles import GROUP_PERMISSIONS
 from cases.services import foi_return_import, foi_returns_approve, import_batch_rollback
 from forces.models import Force
@@ -142,8 +142,8 @@ def test_admin_change_is_recorded_with_user_and_before_and_after(editor_client, 
 def test_rollback_removes_the_batch_as_one_unit_and_keeps_history(foi_request, editor):
     before = (FoiReturn.objects.count(), CaseLine.objects.count(), Source.objects.count())
     batch = imported(foi_request, user=editor)
-    counts = import_batch_rollback(batch=batch, user=editor)
-    assert counts == {"returns": 3, "lines": 3, "sources": 1}
+    rollback = import_batch_rollback(batch=batch, user=editor)
+    assert (rollback.counts, rollback.pending) == ({"returns": 3, "lines": 3, "sources": 1}, False)
     assert (FoiReturn.objects.count(), CaseLine.objects.count(), Source.objects.count()) == before
     batch.refresh_from_db()
     assert (batch.state, batch.rolled_back_by) == ("rolled_back", editor)
@@ -158,7 +158,7 @@ def test_rollback_keeps_a_source_something_else_now_cites(foi_request, editor):
     batch = imported(foi_request, user=editor)
     source = Source.objects.get(import_batch=batch)
     foi_request.sources.add(source)
-    assert import_batch_rollback(batch=batch, user=editor)["sources"] == 0
+    assert import_batch_rollback(batch=batch, user=editor).counts["sources"] == 0
     source.refresh_from_db()
     assert source.import_batch is None
 
@@ -176,14 +176,54 @@ def test_rollback_through_the_admin(editor_client, foi_request, editor):
     assert not FoiReturn.objects.filter(request=foi_request).exists()
 
 
-def test_editor_cannot_roll_back_approved_returns(editor_client, foi_request, editor, reviewer):
+def test_rolling_back_public_returns_waits_for_a_second_reviewer(
+    client, editor_client, foi_request, editor, reviewer
+):
     batch = imported(foi_request, user=editor)
     foi_returns_approve(foi_returns=FoiReturn.objects.filter(request=foi_request), user=reviewer)
     response = editor_client.post(f"/admin/cases/importbatch/{batch.pk}/rollback/", follow=True)
+    change = ChangeRequest.objects.get()
     assert (
-        f"Import {batch.pk} holds 3 approved (public) returns: only a reviewer can roll it back."
-        in unescape(response.content.decode())
-    )
+        f"Import {batch.pk} holds public returns: rolling it back waits for review as change {change.pk}. "
+        "The public pages keep them until another reviewer approves it."
+    ) in unescape(response.content.decode())
+    # Held: the public still sees the import's lines, and the batch is not rolled back.
+    assert in_case_lines(client, foi_request.slug) == "at least 6"
+    assert FoiReturn.objects.public().filter(request=foi_request).count() == 3
+    assert ImportBatch.objects.get(pk=batch.pk).state != ImportBatch.State.ROLLED_BACK
+    # Asking again while it waits is refused, with where to look.
+    with pytest.raises(PublishingRefused, match=f"waiting for review already \\(Change {change.pk}"):
+        import_batch_rollback(batch=batch, user=editor)
+    page = editor_client.get(f"/admin/cases/changerequest/{change.pk}/change/")
+    assert (
+        "The import is rolled back: its returns (public ones leave the site), every line in them and the "
+        "sources only it cites are deleted. See the import."
+    ) in re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", page.content.decode())))
+    # The reviewer (a second person) approves it: then it is rolled back as one unit.
+    change_request_approve(change_request=change, user=reviewer)
+    assert not FoiReturn.objects.filter(request=foi_request).exists()
+    batch.refresh_from_db()
+    assert (batch.state, batch.rolled_back_by) == ("rolled_back", editor)
+    assert f'data-request="{foi_request.slug}"' not in client.get("/").content.decode()
+
+
+def test_a_reviewer_cannot_roll_back_public_returns_alone(foi_request, editor, reviewer):
+    batch = imported(foi_request, user=editor)
+    foi_returns_approve(foi_returns=FoiReturn.objects.filter(request=foi_request), user=reviewer)
+    rollback = import_batch_rollback(batch=batch, user=reviewer)
+    assert rollback.pending and rollback.counts == {"returns": 0, "lines": 0, "sources": 0}
+    with pytest.raises(
+        PublishingRefused, match="You submitted this change: another reviewer must approve it"
+    ):
+        change_request_approve(change_request=rollback.change_request, user=reviewer)
+    assert FoiReturn.objects.public().filter(request=foi_request).count() == 3
+
+
+def test_rollback_from_the_shell_needs_a_user_allowed_to_roll_back(foi_request, editor, viewer):
+    batch = imported(foi_request, user=editor)
+    for user in (None, viewer):
+        with pytest.raises(PublishingRefused, match="Only an editor or a reviewer can roll back an import."):
+            import_batch_rollback(batch=batch, user=user)
     assert FoiReturn.objects.filter(request=foi_request).count() == 3
 
 
@@ -216,12 +256,12 @@ def test_command_imports_with_progress_and_dry_run(foi_request, editor, tmp_path
     assert (batch.via, batch.imported_by) == ("command", editor)
 
 
-def test_command_with_a_bad_row_writes_nothing_from_any_file(foi_request, tmp_path):
+def test_command_with_a_bad_row_writes_nothing_from_any_file(foi_request, editor, tmp_path):
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
     good.write_bytes(csv_bytes([row(force="Kent", count="1")]))
     bad.write_bytes(csv_bytes([row(force="Surrey", count="x")]))
     with pytest.raises(CommandError) as error:
-        call_command("import_foi_return", str(good), str(bad), request=foi_request.slug)
+        call_command("import_foi_return", str(good), str(bad), request=foi_request.slug, user="eddie")
     assert str(error.value) == (
         "Nothing was imported: 1 row error in “bad.csv”:\nRow 2, column “count”: “x” is not a whole number: "
         "enter how many people the line counts, in digits."

@@ -32,7 +32,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
         parser.add_argument("--request", required=True, help="Slug of the FOI request the returns answer.")
-        parser.add_argument("--user", help="Username the import and its history are recorded against.")
+        parser.add_argument(
+            "--user",
+            help=(
+                "Username the import and its history are recorded against; required unless --dry-run "
+                "(another reviewer approves what this user imports)."
+            ),
+        )
         parser.add_argument(
             "--dry-run",
             action="store_true",
@@ -46,9 +52,9 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing was imported: there is no FOI request with the slug {request!r}.")
         importer = None
         if user:
-            importer = get_user_model().objects.filter(username=user).first()
+            importer = get_user_model().objects.filter(username=user, is_active=True).first()
             if importer is None:
-                raise CommandError(f"Nothing was imported: there is no user {user!r}.")
+                raise CommandError(f"Nothing was imported: there is no active user {user!r}.")
         self.show_progress, self.dry_run = not no_progress, dry_run
         try:
             with transaction.atomic():
@@ -79,6 +85,14 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"Nothing was imported: {plural(len(plan.errors), 'row error')} in “{path.name}”:\n"
                     + "\n".join(plan.errors_shown)
+                )
+            if importer is None and not self.dry_run:
+                # Required to write (a dry run writes nothing): an import nobody is recorded
+                # against could be approved by whoever ran it. Checked once the file has been
+                # read, so a bad file is reported as it is with or without the flag.
+                raise CommandError(
+                    "Nothing was imported: give --user USERNAME, the person the import is recorded "
+                    "against (another reviewer approves it: four eyes). A --dry-run needs no user."
                 )
             batch = foi_return_import(
                 plan=plan, user=importer, via=ImportBatch.Via.COMMAND, progress=self._progress(path.name)
