@@ -51,8 +51,9 @@ backup: install
 	$(BIN)/python manage.py backup_database
 
 # Restores FILE (a `make backup` dump) over the database, replacing what is there.
+# RESTORE_ARGS=--drop-newer-releases: also when releases were cut after the backup (they go).
 restore: install
-	$(BIN)/python manage.py restore_database "$(FILE)"
+	$(BIN)/python manage.py restore_database $(RESTORE_ARGS) "$(FILE)"
 
 lint: install
 	$(BIN)/ruff check .
