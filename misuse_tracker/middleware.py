@@ -41,9 +41,29 @@ class RequestIdMiddleware:
             request.request_id = request_id
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
+            # The body streams after this returns: its log lines (a download failing mid-stream)
+            # keep the request's id too. A plain file is left to the server's sendfile.
+            plain_file = getattr(response, "file_to_stream", None) is not None
+            if response.streaming and not response.is_async and not plain_file:
+                response.streaming_content = _with_request_id(response.streaming_content, request_id)
             return response
         finally:
             _request_id.reset(token)
+
+
+def _with_request_id(chunks, request_id: str):
+    """Yield the chunks, each produced with the request's id set (and unset again before it is
+    handed to the server, so nothing else in the thread is logged under it)."""
+    iterator = iter(chunks)
+    while True:
+        token = _request_id.set(request_id)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            _request_id.reset(token)
+        yield chunk
 
 
 def database_unavailable(request):
