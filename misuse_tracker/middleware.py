@@ -151,8 +151,12 @@ class RequestBodyLimitMiddleware:
         return self.get_response(request)
 
 
+def _is_import_upload(path: str) -> bool:
+    return path == reverse("admin:cases_importbatch_import")
+
+
 def body_cap(path: str) -> int:
-    if path == reverse("admin:cases_importbatch_import"):
+    if _is_import_upload(path):
         return settings.IMPORT_MAX_UPLOAD_BYTES + IMPORT_FORM_ALLOWANCE_BYTES
     return settings.REQUEST_MAX_BODY_BYTES
 
@@ -166,7 +170,13 @@ def _too_large(request, cap: int):
     response = render(
         request,
         "413.html",
-        {"limit": filesizeformat(cap), "request_id": current_request_id()},
+        {
+            "limit": filesizeformat(cap),
+            "import_limit": filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)
+            if _is_import_upload(request.path)
+            else None,
+            "request_id": current_request_id(),
+        },
         status=413,
     )
     response["Cache-Control"] = "no-store"

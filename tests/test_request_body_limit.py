@@ -34,7 +34,7 @@ def _refused_page(response, limit: str) -> str:
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert response["Cache-Control"] == "no-store"
     assert "<title>Request too large — Misuse Tracker</title>" in body
-    assert f"<p>This address accepts at most {limit} in one request, and nothing was saved." in body
+    assert f"<p>This address accepts at most {limit} in one request, and nothing was saved.</p>" in body
     return body
 
 
@@ -95,7 +95,14 @@ def test_the_import_upload_may_send_its_own_larger_cap(settings):
     # Anonymous: past the cap check, the admin sends it to the login page (nothing imported).
     response = Client().generic("POST", IMPORT, b"", CONTENT_LENGTH=str(allowed))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    _refused_page(Client().generic("POST", IMPORT, b"", CONTENT_LENGTH=str(allowed + 1)), "68.9\xa0KB")
+    refused = Client().generic("POST", IMPORT, b"", CONTENT_LENGTH=str(allowed + 1))
+    body = refused.content.decode()
+    assert refused.status_code == 413 and "<title>Request too large — Misuse Tracker</title>" in body
+    assert (
+        "<p>An import takes a file of at most 4.9\xa0KB, and nothing was saved. Split the file into smaller "
+        'ones, or save it as Excel .xlsx (smaller than CSV), and <a href="/admin/cases/importbatch/import/">'
+        "choose it again</a>.</p>"
+    ) in body
     _refused_page(
         Client().generic("POST", "/admin/cases/importbatch/import/confirm/", b"", CONTENT_LENGTH="1001"),
         "1000\xa0bytes",
