@@ -5,9 +5,9 @@ cursor) and its schema, the embeds and their SVGs, the releases (one is cut for 
 page, files and ZIP, /releases/latest/…), the Atom feeds. test_every_public_url_is_fuzzed fails
 when a URL is added that this list misses. The parameters are the ones the views read (every
 filter, `release`, `cursor`, `page`, `sort`, `excel`, …) and random ones: random, huge, unicode,
-NUL-laden and repeated values (hypothesis). Bounded so the file stays well under two minutes: a
-few examples at each URL, 150 more across all of them, and one request with 2,000
-parameters per URL.
+NUL-laden and repeated values (hypothesis). Bounded so the file stays under two minutes: at each
+URL every parameter at once (likely values, hostile ones, in a release), a few random examples
+and one request with 2,000 parameters; 100 more random examples across all of them.
 """
 
 from datetime import UTC, datetime
@@ -188,10 +188,22 @@ def test_hostile_query_strings_at_each_url(public_client, url, query):
     _get(public_client, url, query)
 
 
-@examples(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(url=st.sampled_from(PUBLIC_URLS), query=params)
 def test_hostile_query_strings_across_every_url(public_client, url, query):
     _get(public_client, url, query)
+
+
+FILTERS = [name for name in NAMES if name != "release"]  # a bad release is a 400 before the rest
+
+
+@pytest.mark.parametrize("url", PUBLIC_URLS)
+def test_every_parameter_at_each_url(public_client, url):
+    # Every name at once: values shaped like the real ones, then hostile ones, then in a release.
+    likely = {name: LIKELY[n % len(LIKELY)] for n, name in enumerate(FILTERS)}
+    _get(public_client, url, likely)
+    _get(public_client, url, dict.fromkeys(FILTERS, "a\x00" + "9" * 400))
+    _get(public_client, url, {**likely, "release": RELEASE})
 
 
 def test_the_case_line_cursor_is_followed_and_a_forged_one_refused(public_client):
