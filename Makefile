@@ -38,10 +38,12 @@ test: setup
 # Production: DEBUG off; SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL from the environment
 # (docs/deploy.md). Static files hashed and gzipped, migrations, then gunicorn on PORT with
 # WEB_CONCURRENCY workers (gunicorn.conf.py), sharing one page cache in PAGE_CACHE_DIR.
+# MIGRATE_ON_START=0 on every node but one when several share a database: migrate once, by hand.
+MIGRATE_ON_START ?= 1
 serve: export PAGE_CACHE_DIR ?= $(CURDIR)/var/cache/pages
 serve: install
 	$(BIN)/python manage.py collectstatic --no-input -v 0
-	$(BIN)/python manage.py migrate --no-input
+	$(if $(filter 1 yes true on,$(MIGRATE_ON_START)),$(BIN)/python manage.py migrate --no-input,@echo "MIGRATE_ON_START=$(MIGRATE_ON_START): not migrating")
 	PORT=$(PORT) $(BIN)/gunicorn misuse_tracker.wsgi
 
 # pg_dump custom format of DATABASE_URL's database (or the embedded one) into backups/.
@@ -49,8 +51,9 @@ backup: install
 	$(BIN)/python manage.py backup_database
 
 # Restores FILE (a `make backup` dump) over the database, replacing what is there.
+# RESTORE_ARGS=--drop-newer-releases: also when releases were cut after the backup (they go).
 restore: install
-	$(BIN)/python manage.py restore_database "$(FILE)"
+	$(BIN)/python manage.py restore_database $(RESTORE_ARGS) "$(FILE)"
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,7 +3,10 @@
 import multiprocessing
 import os
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+# Loopback by default: the app trusts the proxy's X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) and
+# X-Forwarded-For (PROXY_COUNT), so only the proxy may reach it. HOST=0.0.0.0 only when the proxy is
+# on another machine and a firewall lets nothing else reach PORT (docs/deploy.md).
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
 # Threads, so one slow download does not hold a whole worker; downloads also have their own limit.
 worker_class = "gthread"

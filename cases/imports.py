@@ -527,6 +527,20 @@ XLSX_MAX_STRINGS = 500_000
 XLSX_MAX_OTHER_ELEMENTS = 100_000
 
 
+def xlsx_max_row_elements() -> int:
+    """The rows a sheet may hold, counted as they stream past, blank or not: IMPORT_MAX_ROWS data
+    rows, the title and note rows around them, and a tenth more for blank rows between. Past it the
+    sheet is refused before openpyxl reads a row (it would read every one, blank rows too)."""
+    return settings.IMPORT_MAX_ROWS + HEADER_SEARCH_ROWS + 100 + settings.IMPORT_MAX_ROWS // 10
+
+
+def _too_many_rows(name: str) -> ImportFileError:
+    return ImportFileError(
+        f"“{name}” has more than {settings.IMPORT_MAX_ROWS:,} rows, the most one import takes. "
+        "Split it into smaller files."
+    )
+
+
 def _xlsx_rows(name: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
     not_xlsx = (
         f"“{name}” is not a valid .xlsx workbook. Save it from your spreadsheet program as "
@@ -647,7 +661,9 @@ class _XmlBudget:
 
     openpyxl in read-only mode holds one sheet row at a time (all its elements), keeps every shared
     string, and parses the other parts it reads (styles, the workbook, ...) whole. So a row may be
-    made of at most XLSX_MAX_ROW_ELEMENTS elements and a sheet have at most Excel's 1,048,576 rows;
+    made of at most XLSX_MAX_ROW_ELEMENTS elements and a sheet have at most xlsx_max_row_elements()
+    rows (a little over IMPORT_MAX_ROWS, every <row> counted, blank or not, and no row numbered past
+    it: openpyxl would make a blank row of every number skipped);
     a shared string at most XLSX_MAX_STRING_ELEMENTS elements and a workbook at most
     XLSX_MAX_STRINGS of them; everything else, across all parts, at most XLSX_MAX_OTHER_ELEMENTS.
 
@@ -664,6 +680,7 @@ class _XmlBudget:
         # Per part: the local names of the open elements outside rows and strings; inside one, its
         # depth, what it may hold and how many elements it holds so far.
         self.open: list[str] = []
+        self.max_rows = xlsx_max_row_elements()
         self.inside = self.elements = self.limit = self.rows = self.row = 0
         self.in_row = False
         expat.StartElementHandler = self.start
@@ -704,6 +721,8 @@ class _XmlBudget:
             self.row += 1  # openpyxl decides what it makes of it
         if self.rows > EXCEL_MAX_ROWS or self.row > EXCEL_MAX_ROWS:
             raise _too_complex(self.name, f"it has rows past Excel’s last, {EXCEL_MAX_ROWS:,}")
+        if self.rows > self.max_rows or self.row > self.max_rows:
+            raise _too_many_rows(self.name)
 
     def _item_too_big(self) -> ImportFileError:
         if self.in_row:
@@ -776,10 +795,7 @@ def _rows_by_column(
                     _no_header(name, above)
             continue
         if counted == max_rows:
-            raise ImportFileError(
-                f"“{name}” has more than {max_rows:,} rows, the most one import takes. "
-                "Split it into smaller files."
-            )
+            raise _too_many_rows(name)
         counted += 1
         if any(cells[len(header) :]):
             raise ImportFileError(f"Row {n} of “{name}” has more cells than there are columns.")

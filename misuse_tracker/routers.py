@@ -1,8 +1,14 @@
-"""Reads from a streaming replica when one is configured (DATABASE_REPLICA_URL); writes to default.
+"""Public reads from a streaming replica when one is configured (DATABASE_REPLICA_URL); the rest
+from the primary (default).
 
-A request that has written anything (an admin save, a download's log row) reads its own writes: it
-is pinned to the primary for the rest of the request, so replica lag never shows a user a stale
-copy of what they just did. Migrations run on the primary only.
+Only what the public pages read goes to the replica, and only while serving a public page: a GET
+or HEAD outside /admin/, for one of the public models below. Everything else reads the primary:
+sessions, users and groups, login throttling (axes), change requests, imports, the download log,
+history rows, every /admin/ page, every non-GET request, management commands and anything else run
+outside a request. So signing in, signing out, a deactivated user's ended sessions and a reviewer's
+approve → redirect → list never depend on replica lag. A public page may show data a moment older
+than the primary's (the replica's lag); a request that writes (a download's log row) is pinned to
+the primary for the rest of it. Migrations run on the primary only.
 """
 
 from contextvars import ContextVar
@@ -10,16 +16,45 @@ from contextvars import ContextVar
 from django.conf import settings
 
 REPLICA = "replica"
-_pinned: ContextVar[bool] = ContextVar("pinned_to_primary", default=False)
+# The models the public pages, downloads and API read: published data only.
+PUBLIC_MODELS = frozenset(
+    {
+        "forces.force",
+        "forces.workforcesnapshot",
+        "cases.source",
+        "cases.foirequest",
+        "cases.foireturn",
+        "cases.caseline",
+        "cases.caselinerollup",
+        "cases.caselinewording",
+        "cases.reportedfigure",
+        "reports.release",
+        "reports.releasefile",
+    }
+)
+# Paths that are never public reads, whatever the method.
+PRIMARY_PATHS = ("/admin/",)
+
+# True only while a public GET/HEAD is being served and nothing has been written yet.
+_replica_allowed: ContextVar[bool] = ContextVar("replica_allowed", default=False)
 
 
 def pin_to_primary() -> None:
-    _pinned.set(True)
+    _replica_allowed.set(False)
+
+
+def is_public_read(request) -> bool:
+    return request.method in ("GET", "HEAD") and not request.path.startswith(PRIMARY_PATHS)
 
 
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
-        if REPLICA in settings.DATABASES and not _pinned.get() and not _in_transaction():
+        if (
+            REPLICA in settings.DATABASES
+            and _replica_allowed.get()
+            and model._meta.label_lower in PUBLIC_MODELS
+            and not _in_transaction()
+        ):
             return REPLICA
         return "default"
 
@@ -41,14 +76,14 @@ def _in_transaction() -> bool:
 
 
 class PinResetMiddleware:
-    """Each request starts unpinned (threads and workers are reused)."""
+    """Each request decides afresh whether it may read the replica (threads and workers are reused)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _pinned.set(request.method not in ("GET", "HEAD"))
+        token = _replica_allowed.set(is_public_read(request))
         try:
             return self.get_response(request)
         finally:
-            _pinned.reset(token)
+            _replica_allowed.reset(token)

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "misuse_tracker.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything reads the body (CSRF, forms, uploads); inside CSP, so its 413 carries it.
+    "misuse_tracker.middleware.RequestBodyLimitMiddleware",
     "misuse_tracker.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -252,6 +254,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Request size limits: what a hostile query string or form can make the server hold.
+# Any request body over REQUEST_MAX_BODY_BYTES is refused with a 413 before it is read
+# (misuse_tracker/middleware.py); the admin's import upload may send IMPORT_MAX_UPLOAD_BYTES + 64 KB.
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 DATA_UPLOAD_MAX_NUMBER_FILES = 10

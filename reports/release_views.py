@@ -7,9 +7,14 @@ from django.urls import reverse
 from reports import datapackage
 from reports.models import Release, ReleaseFile
 from reports.permalinks import citations
+from reports.views import _busy, _download_slot, _Guarded, _release_download_slot
 
 # A release's files never change: caches may keep them for a year without asking again.
 IMMUTABLE = "public, max-age=31536000, immutable"
+# A file of at least this many bytes is a large download: it takes one of the process's download
+# slots (EXPORT_MAX_CONCURRENT, shared with /cases.*) while it streams. A smaller one goes in
+# one chunk.
+LARGE_FILE_BYTES = 64 * 1024
 
 
 def release_list(request):
@@ -88,7 +93,13 @@ def release_file(request, number, name):
         response = HttpResponse(status=304)
     else:
         content_type = found.media_type + ("; charset=utf-8" if found.media_type.startswith("text/") else "")
-        response = StreamingHttpResponse(datapackage.chunks_of(found), content_type=content_type)
+        chunks = datapackage.chunks_of(found)
+        if found.size >= LARGE_FILE_BYTES:
+            if not _download_slot():
+                return _busy(request)
+            stem, _dot, extension = name.rpartition(".")
+            chunks = _Guarded(chunks, table=f"release {number} {stem or name}", fmt=extension)
+        response = StreamingHttpResponse(chunks, content_type=content_type)
         response["Content-Length"] = str(found.size)
         if found.media_type == "text/csv":
             response["Content-Disposition"] = f'inline; filename="misuse-tracker-{number}-{name}"'
@@ -100,7 +111,14 @@ def release_file(request, number, name):
 
 def release_zip(request, number):
     release = get_object_or_404(Release, number=number)
-    response = StreamingHttpResponse(datapackage.zip_chunks(release), content_type="application/zip")
+    if not _download_slot():
+        return _busy(request)
+    try:
+        chunks = _Guarded(datapackage.zip_chunks(release), table=f"misuse-tracker-{number}", fmt="zip")
+    except BaseException:
+        _release_download_slot()
+        raise
+    response = StreamingHttpResponse(chunks, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="misuse-tracker-{number}.zip"'
     response["Cache-Control"] = IMMUTABLE
     response["Access-Control-Allow-Origin"] = "*"

@@ -69,3 +69,30 @@ def test_passwords_are_checked_and_sessions_expire(settings):
         validate_password("abc123")
     assert settings.SESSION_COOKIE_AGE == 8 * 60 * 60
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+
+
+def test_the_lockout_page_says_how_long_in_words_under_a_proper_title(client, settings):
+    make_user("una", "Viewer")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        attempt(client, "una", "wrong")
+    locked = attempt(client, "una", "wrong")
+    body = locked.content.decode()
+    assert locked.status_code == 429
+    assert "<title>Too many failed sign-ins | Misuse Tracker admin</title>" in body
+    assert (
+        "<p>This account, or this address, is locked for 30 minutes after too many wrong passwords. "
+        "Try again later, or ask an administrator to unlock it.</p>"
+    ) in body
+    assert "PT30M" not in body and "Django" not in body
+
+
+def test_durations_read_as_words():
+    from datetime import timedelta
+
+    from misuse_tracker.templatetags.durations import duration_words
+
+    assert duration_words(timedelta(minutes=30)) == "30 minutes"
+    assert duration_words(timedelta(hours=1)) == "1 hour"
+    assert duration_words(timedelta(hours=1, minutes=30)) == "1 hour 30 minutes"
+    assert duration_words(timedelta(days=2, hours=3, minutes=4)) == "2 days 3 hours"
+    assert duration_words(timedelta(0)) == duration_words(None) == ""

@@ -113,3 +113,63 @@ def test_restoring_a_missing_or_broken_file_says_so_and_changes_nothing(tmp_path
         assert "pg_restore failed; nothing was changed" in result.stderr.decode()
     finally:
         relay.close()
+
+
+def _schemas(dsn: dict) -> set[str]:
+    with psycopg2.connect(**dsn) as db, db.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'release%%'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def _sql(dsn: dict, statement: str) -> None:
+    db = psycopg2.connect(**dsn)
+    db.autocommit = True
+    with db.cursor() as cursor:
+        cursor.execute(statement)
+    db.close()
+
+
+def test_a_restore_never_leaves_a_release_cut_after_the_backup(empty_database, tmp_path):
+    """A release cut after the dump lives in a schema the dump lacks: restoring over it is refused
+    (nothing changed) unless asked to drop it, and then it goes; a release in the dump stays."""
+    settings_dict = connection.settings_dict
+    params = connection.get_connection_params()
+    drill_dsn = params | {"dbname": empty_database}
+    relay = Relay(_target(settings_dict))
+    try:
+        login = f"{settings_dict['USER']}:{settings_dict.get('PASSWORD') or ''}@127.0.0.1:{relay.port}"
+        original, drill = (
+            f"postgres://{login}/{settings_dict['NAME']}",
+            f"postgres://{login}/{empty_database}",
+        )
+        dump = tmp_path / "drill.dump"
+        _sql(params, 'CREATE SCHEMA "release_2099_01_1"; CREATE TABLE "release_2099_01_1".t (x int)')
+        try:
+            assert manage(original, "backup_database", str(dump)).returncode == 0
+        finally:
+            _sql(params, 'DROP SCHEMA "release_2099_01_1" CASCADE')
+        assert manage(drill, "restore_database", str(dump)).returncode == 0
+        # Then a release is cut on the restored database: a schema the dump does not hold.
+        _sql(drill_dsn, 'CREATE SCHEMA "release_2099_01_2"; CREATE TABLE "release_2099_01_2".t (x int)')
+        _sql(drill_dsn, "DELETE FROM cases_reportedfigure")
+        before = counts(drill_dsn)
+
+        refused = manage(drill, "restore_database", str(dump))
+        assert refused.returncode == 1
+        assert refused.stderr.decode() == (
+            "CommandError: Nothing was changed: this database holds release(s) 2099.01.2, cut after "
+            "the backup was made. Restoring it would unpublish them, and the next release would "
+            "reuse their numbers for different data. Back them up first (their files are at "
+            "/releases/); to restore anyway and drop them, run again with --drop-newer-releases.\n"
+        )
+        assert counts(drill_dsn) == before
+        assert _schemas(drill_dsn) >= {"release_2099_01_1", "release_2099_01_2"}
+
+        forced = manage(drill, "restore_database", "--drop-newer-releases", str(dump))
+        assert forced.returncode == 0, forced.stderr.decode()
+        assert forced.stdout.decode().startswith("Dropped release 2099.01.2 (cut after the backup).\n")
+        assert counts(drill_dsn) == counts(params)
+        assert "release_2099_01_2" not in _schemas(drill_dsn)
+        assert "release_2099_01_1" in _schemas(drill_dsn)
+    finally:
+        relay.close()

@@ -13,10 +13,15 @@ from tests.test_production_server import Relay, _target
 pytestmark = pytest.mark.django_db
 
 PROBE = """
+from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.db import connections
 from django.test import Client
 from django.test.utils import setup_test_environment
-from cases.models import Source
+from axes.models import AccessAttempt
+from cases.change_requests import ChangeRequest
+from cases.models import ImportBatch, Source
+from misuse_tracker import routers
 from reports.models import ExportLog
 setup_test_environment()
 
@@ -26,13 +31,24 @@ def used():
         connections[alias].queries_log.clear()
     return counts
 
-print("routed", Source.objects.all().db)
+print("outside", Source.objects.all().db)
 list(Source.objects.all()[:1]); print("read", used())
+token = routers._replica_allowed.set(True)  # as while a public page is served
+print("public", " ".join(m._meta.label + "=" + routers.ReplicaRouter().db_for_read(m)
+      for m in (Source, Session, User, AccessAttempt, ChangeRequest, ImportBatch, ExportLog)))
+routers._replica_allowed.reset(token)
 assert Client().get("/forces/").status_code == 200; print("page", used())
 last = ExportLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 assert Client().get("/forces.csv").status_code == 200
 print("download", used())
 ExportLog.objects.filter(pk__gt=last).delete()  # the probe's own log row, not the suite's
+user = User.objects.create_superuser("replica-probe", password="x-probe-password-1")
+client = Client()
+client.force_login(user)
+used()
+assert client.get("/admin/").status_code == 200
+assert client.get("/admin/cases/source/").status_code == 200; print("admin", used())
+user.delete()
 """
 
 
@@ -59,12 +75,21 @@ def test_public_reads_go_to_the_replica_and_writes_to_the_primary():
         replica.close()
     assert result.returncode == 0, result.stderr
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
-    assert lines["routed"] == "replica"
-    assert eval(lines["read"]) == {"default": 0, "replica": 1}
+    # Outside a request (a management command, the shell) every read is the primary's.
+    assert lines["outside"] == "default"
+    assert eval(lines["read"]) == {"default": 1, "replica": 0}
+    # While a public page is served, only the public models are read from the replica.
+    assert lines["public"] == (
+        "cases.Source=replica sessions.Session=default auth.User=default axes.AccessAttempt=default "
+        "cases.ChangeRequest=default cases.ImportBatch=default reports.ExportLog=default"
+    )
     # The page's ORM reads go to the replica (its raw-SQL dataset version reads the primary).
     assert eval(lines["page"])["replica"] > 0
     # A download writes its log row, so that request reads from the primary after it.
     assert eval(lines["download"])["default"] > 0
+    # The admin (its session, its user, its lists) never reads the replica: no login bounces on lag.
+    admin = eval(lines["admin"])
+    assert admin["replica"] == 0 and admin["default"] > 0
 
 
 def test_without_a_replica_everything_uses_default():

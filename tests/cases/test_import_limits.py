@@ -28,7 +28,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from cases.imports import COLUMN_NAMES, ImportFileError, spreadsheet_read
+from cases.imports import COLUMN_NAMES, ImportFileError, spreadsheet_read, xlsx_max_row_elements
 from tests.cases.conftest import csv_bytes, row, xlsx_bytes
 from tests.cases.test_import_bad_files import IMPORT_URL, rezip
 
@@ -406,4 +406,43 @@ def test_declared_dimension_beyond_excels_grid_is_refused():
     assert refused("huge.xlsx", data) == (
         "“huge.xlsx” is too complex to import (its sheet declares a size beyond Excel’s last row or column); it "
         "was not read. Copy the rows into a new workbook, or save the sheet as “CSV UTF-8”, and choose it again."
+    )
+
+
+def blank_rows_xlsx(rows: int, *, first_number: int = 2) -> bytes:
+    """A header (force, count) and `rows` rows of one blank cell each, as a spreadsheet program
+    saves rows that were formatted and emptied; numbered from `first_number`."""
+    data = xlsx_bytes([row(force="Kent", count="1")])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    head, _data_row, tail = re.fullmatch(
+        rb'(.*?</row>)(<row r="2".*?</row>)(</sheetData>.*)', sheet, re.S
+    ).groups()
+    blank = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t></t></is></c></row>' % (n, n)
+        for n in range(first_number, first_number + rows)
+    )
+    return rezip(data, replace={"xl/worksheets/sheet1.xml": head + blank + tail})
+
+
+def test_blank_xlsx_rows_count_against_the_row_cap_as_they_stream():
+    # 400,000 blank rows: refused once the rows streamed past pass the cap, before openpyxl reads
+    # one (it would read all 400,000, then find nothing to import).
+    data = blank_rows_xlsx(400_000)
+    assert len(data) < settings.IMPORT_MAX_UPLOAD_BYTES
+    assert refused("blank.xlsx", data) == f"“blank.xlsx” {too_many_rows()}"
+
+
+def test_the_xlsx_row_cap_leaves_room_for_titles_notes_and_blank_rows(settings):
+    settings.IMPORT_MAX_ROWS = 50
+    cap = xlsx_max_row_elements()
+    assert cap == 50 + 10 + 100 + 5
+    # The header and cap - 1 blank rows: read (and nothing to import); one more is refused.
+    assert "no rows" in refused("fits.xlsx", blank_rows_xlsx(cap - 1)).lower()
+    assert refused("over.xlsx", blank_rows_xlsx(cap)) == (
+        "“over.xlsx” has more than 50 rows, the most one import takes. Split it into smaller files."
+    )
+    # A row numbered past the cap is refused too: openpyxl would make a blank row of every number between.
+    assert refused("far.xlsx", blank_rows_xlsx(1, first_number=cap + 1)) == (
+        "“far.xlsx” has more than 50 rows, the most one import takes. Split it into smaller files."
     )

@@ -12,12 +12,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--drop-newer-releases",
+            action="store_true",
+            help="Restore even though the database holds releases cut after the backup, and drop them.",
+        )
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args, file, drop_newer_releases, **options):
         try:
-            database_restore(path=file)
+            dropped = database_restore(path=file, drop_newer_releases=drop_newer_releases)
         except BackupError as error:
             raise CommandError(str(error)) from error
+        for schema in dropped:
+            number = schema.removeprefix("release_").replace("_", ".")
+            self.stdout.write(f"Dropped release {number} (cut after the backup).")
         self.stdout.write(
             f"Restored {file}. Run `python manage.py migrate` if the backup is from an older release."
         )
