@@ -85,7 +85,7 @@ def test_backup_restores_into_an_empty_database_with_identical_data(empty_databa
 
         params = connection.get_connection_params()
         assert counts(params | {"dbname": empty_database}) == counts(params)
-        assert counts(params)["cases_caseline"] == 77
+        assert counts(params)["cases_caseline"] == 100
 
         before = manage(original, "shell", "--no-imports", "-c", CASES_CSV)
         after = manage(drill, "shell", "--no-imports", "-c", CASES_CSV)

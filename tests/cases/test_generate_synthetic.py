@@ -89,7 +89,7 @@ def test_writes_exactly_the_lines_asked_for_beside_the_reference_data(built):
         assert synthetic_lines().count() == LINES
         # Every line the reference data did not load (it keys each of its own) is synthetic.
         assert CaseLine.objects.filter(reference__isnull=True).count() == LINES
-        assert CaseLine.objects.exclude(reference__isnull=True).count() == 77
+        assert CaseLine.objects.exclude(reference__isnull=True).count() == 100
         assert (
             CaseLine.objects.filter(reference__isnull=True)
             .exclude(foi_return__request__title__startswith="SYNTHETIC")

@@ -34,22 +34,22 @@ def test_second_run_says_already_up_to_date(capsys):
         (
             "curation/case_lines.csv",
             "bad-line,parliament-street-2019,surrey,0,not_stated,,not_stated,,not_stated,,not_stated,,not_stated,,,,,false,stated,,,\n",
-            "case_lines.csv line 79: count must be a whole number of at least 1.",
+            "case_lines.csv line 102: count must be a whole number of at least 1.",
         ),
         (
             "curation/case_lines.csv",
             "bad-line,parliament-street-2019,surrey,1,sergeant,,not_stated,,not_stated,,not_stated,,not_stated,,,,,false,stated,,,\n",
-            "case_lines.csv line 79: 'sergeant' is not one of officer, police_staff, pcso, special_constable, not_stated.",
+            "case_lines.csv line 102: 'sergeant' is not one of officer, police_staff, pcso, special_constable, not_stated.",
         ),
         (
             "curation/case_lines.csv",
             "bad-line,parliament-street-2019,kent,1,not_stated,,not_stated,,not_stated,,not_stated,,not_stated,,,,,false,stated,,,\n",
-            "case_lines.csv line 79: no return for request 'parliament-street-2019' and force 'kent' in returns.csv.",
+            "case_lines.csv line 102: no return for request 'parliament-street-2019' and force 'kent' in returns.csv.",
         ),
         (
             "curation/returns.csv",
             "parliament-street-2019,atlantis,answered,,,,\n",
-            "returns.csv line 75: unknown force slug 'atlantis'.",
+            "returns.csv line 76: unknown force slug 'atlantis'.",
         ),
         (
             "curation/requests.csv",
@@ -74,7 +74,7 @@ def test_second_run_says_already_up_to_date(capsys):
         (
             "curation/returns.csv",
             "parliament-street-2019,kent,answered,,,12x,,\n",
-            "returns.csv line 75: reported_total must be a whole number of 0 or more.",
+            "returns.csv line 76: reported_total must be a whole number of 0 or more.",
         ),
     ],
 )
