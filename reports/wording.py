@@ -95,9 +95,4 @@ def studies_with_periods(studies) -> str:
     """Each study by its short name with its period, each once: "Parliament Street, 2019
     (FY2017/18–FY2018/19); Cleveland Police FOI 11288, 2019 (FY2017/18–FY2018/19)"."""
     names = study_names(studies)
-    parts = []
-    for study in studies:
-        part = f"{names[study.id]} ({period_text(study.period_label)})"
-        if part not in parts:
-            parts.append(part)
-    return "; ".join(parts)
+    return "; ".join(f"{names[study.id]} ({period_text(study.period_label)})" for study in studies)

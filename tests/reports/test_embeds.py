@@ -75,9 +75,8 @@ def test_embed_caption_states_unit_total_period_sources_and_the_way_back(get):
     )
     # The chart's own caption, the page's, comes first.
     assert (
-        "<p>People disciplined, by force. FY2017/18–FY2018/19. Source: the case lines of Parliament Street: "
-        "police officers and staff disciplined for computer misuse (2019), each from its published sources."
-        in page
+        "<p>People disciplined, by force. Study: Parliament Street, 2019 (FY2017/18–FY2018/19). Source: the "
+        "case lines of each study, from its published sources." in page
     )
     assert "<title>Bar chart: people disciplined by force — Misuse Tracker</title>" in page
 
