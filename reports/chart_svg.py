@@ -86,7 +86,7 @@ def _bars(axes, traces: list[dict], layout: dict) -> None:
                 hatch=HATCHES.get(shapes[i]),
                 edgecolor="#ffffff" if shapes[i] else colours[i],
                 linewidth=0,
-                label=None if bar_labelled else trace.get("name"),
+                label=None if bar_labelled else _lines(trace.get("name", "")) or None,
             )
             bar_labelled = True
             bar.set_gid(f"bar-{n}-{i}")
@@ -178,7 +178,7 @@ def _periods(axes, traces: list[dict]) -> None:
             markersize=8,
             color=marker.get("color", INK),
             markeredgecolor="#ffffff",
-            label=trace.get("name"),
+            label=_lines(trace.get("name", "")),
             gid=f"bar-{n}-0",
         )
         n += 1
