@@ -3,7 +3,13 @@
 Rules every chart keeps:
 - one counting unit per chart, named in its title, axis and caption;
 - never a line joining different studies: over time, one mark per study spanning its period,
-  labelled with the study;
+  named in the key under the chart with its study, period and value (nothing written on the plot
+  can overlap or be cut);
+- a study is named by its short name and year ("Big Brother Watch, 2011", reports/wording.py),
+  whole, never cut; captions pair each study with its period, each once;
+- a figure reads as everywhere else (value, "at least N", "—"), in its text and its hover
+  ("at least 1 person disciplined", reports/wording.py `count_phrase`);
+- titles wrap to the chart's width (static/js/charts.js); long labels wrap, never cut;
 - "not stated" is set apart in the caption ("31 of 237 have a stated outcome"), never a bar that
   dwarfs the stated ones;
 - no chart of a single bar: the page shows the figure instead (a chart function returns None);
