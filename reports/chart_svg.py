@@ -35,6 +35,17 @@ RC = {
 }
 
 
+def _thousands(value, _position) -> str:
+    """A value axis's tick as the page writes numbers: "1,500", "0.5"."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:,g}"
+
+
+def _formatter():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(_thousands)
+
+
 def _lines(label) -> str:
     """A Plotly label (lines joined by <br>) as matplotlib's lines."""
     return str(label).replace("<br>", "\n")
@@ -116,6 +127,7 @@ def _bars(axes, traces: list[dict], layout: dict) -> None:
                 axes.text(value, at, f" {text}", ha="left", va="center", gid=f"value-{n}-{i}")
             else:
                 axes.text(at, value, text, ha="center", va="bottom", gid=f"value-{n}-{i}")
+    (axes.xaxis if horizontal else axes.yaxis).set_major_formatter(_formatter())
     ticks = [_lines(label) for label in categories]
     if horizontal:
         axes.set_yticks(range(len(categories)), ticks)
@@ -183,6 +195,7 @@ def _periods(axes, traces: list[dict]) -> None:
         )
         n += 1
     axes.xaxis.set_major_formatter(dates.DateFormatter("%Y"))
+    axes.yaxis.set_major_formatter(_formatter())
     axes.set_ylim(0, largest * 1.15)
     axes.yaxis.grid(True, color=GRID)
     legend = axes.legend(loc="upper left", ncol=1, frameon=False, fontsize=8)

@@ -223,7 +223,7 @@ def force_chart(view) -> Chart | None:
             right_text=[text for bar in bars for text in bar.text],
             height=max(300, (17 * lines + 14) * len(named) + 140),
             yaxis=dict(autorange="reversed", automargin=True),
-            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
+            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True, tickformat=","),
             showlegend=False,
         )
     )
@@ -264,7 +264,7 @@ def breakdown_chart(view, breakdown, title: str) -> Chart | None:
             right_text=[c.figure.display for c in stated],
             height=max(260, (17 * max(_lines(_wrapped(c.label)) for c in stated) + 14) * len(stated) + 130),
             yaxis=dict(autorange="reversed", automargin=True),
-            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
+            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True, tickformat=","),
         )
     )
     caption = (
@@ -352,7 +352,7 @@ def outcome_mix(view) -> Chart | None:
             barmode="stack",
             height=max(300, (17 * lines + 18) * len(outcomes) + 190),
             uniformtext=dict(mode="hide", minsize=11),
-            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
+            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True, tickformat=","),
             yaxis=dict(autorange="reversed", automargin=True),
             legend=KEY_UNDER,
         )
@@ -440,7 +440,7 @@ def over_time(view, points: list[dict]) -> Chart | None:
                 automargin=True,
                 ticklabelstandoff=8,  # the first year clear of the y axis's "0"
             ),
-            yaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
+            yaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True, tickformat=","),
             showlegend=True,
             legend=KEY_UNDER,
         )
@@ -490,7 +490,7 @@ def study_chart(view) -> Chart | None:
             right_text=[r.cases.display for r in rows],
             height=max(260, (17 * lines + 14) * len(rows) + 130),
             yaxis=dict(autorange="reversed", automargin=True),
-            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True),
+            xaxis=dict(title=unit, gridcolor="#e5e5e5", rangemode="tozero", automargin=True, tickformat=","),
         )
     )
     hatched = any(not r.cases.complete for r in rows)

@@ -139,3 +139,14 @@ def test_force_page_names_each_study_with_its_period(page):
         "Telegraph FOI, 2011<br>(2008–2009)": "at least 198",
         "Parliament Street,<br>2019<br>(FY2017/18–FY2018/19)": "at least 2",
     }
+
+
+def test_value_axes_write_thousands_as_the_tables_do(page):
+    """An axis reads "1,500", as every figure on the site; the SVG's ticks too."""
+    from reports.chart_svg import _thousands
+
+    html = page()
+    for key in ("forces", "offences", "outcomes", "outcome-roles"):
+        assert chart(html, key)["layout"]["xaxis"]["tickformat"] == ",", key
+    assert chart(html, "trend")["layout"]["yaxis"]["tickformat"] == ","
+    assert [_thousands(v, None) for v in (0.0, 1500.0, 12000.0, 0.5)] == ["0", "1,500", "12,000", "0.5"]
