@@ -1,11 +1,12 @@
 """Every chart's words fit inside it and none lie over another, on a phone (390 px) and a desktop
-(1280 px): the title, axis labels, the value beside or on every bar, the key. Dashboard views
-with and without filters, a force page and a study page."""
+(1280 px): the title, axis labels, the value beside or on every bar, the key. The home page,
+dashboard views with and without filters, a force page and a study page."""
 
 import pytest
 
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 PAGES = [
+    "/",
     "/dashboard/",
     "/dashboard/?outcome=dismissed",
     "/dashboard/?force=surrey",
