@@ -35,6 +35,17 @@ RC = {
 }
 
 
+def _thousands(value, _position) -> str:
+    """A value axis's tick as the page writes numbers: "1,500", "0.5"."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:,g}"
+
+
+def _formatter():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(_thousands)
+
+
 def _lines(label) -> str:
     """A Plotly label (lines joined by <br>) as matplotlib's lines."""
     return str(label).replace("<br>", "\n")
@@ -57,6 +68,12 @@ def _bars(axes, traces: list[dict], layout: dict) -> None:
     base = [0.0] * len(categories)
     width = 0.8 / (1 if stacked else len(traces))
     largest = max((v for t in traces for v in (t["x"] if horizontal else t["y"]) if v is not None), default=0)
+    sums = [0.0] * len(categories)
+    for trace in traces:
+        labels, values = (trace["y"], trace["x"]) if horizontal else (trace["x"], trace["y"])
+        for label, value in zip(labels, values, strict=True):
+            sums[position[label]] += value or 0
+    largest_stack = max(sums, default=0) if stacked else largest
     for n, trace in enumerate(traces):
         labels = trace["y"] if horizontal else trace["x"]
         values = trace["x"] if horizontal else trace["y"]
@@ -80,7 +97,7 @@ def _bars(axes, traces: list[dict], layout: dict) -> None:
                 hatch=HATCHES.get(shapes[i]),
                 edgecolor="#ffffff" if shapes[i] else colours[i],
                 linewidth=0,
-                label=None if bar_labelled else trace.get("name"),
+                label=None if bar_labelled else _lines(trace.get("name", "")) or None,
             )
             bar_labelled = True
             bar.set_gid(f"bar-{n}-{i}")
@@ -90,26 +107,32 @@ def _bars(axes, traces: list[dict], layout: dict) -> None:
             if text is None:
                 continue
             if stacked:
-                if value < largest * 0.04:  # too thin a segment to write in: its value is in the table
+                # A part too short to hold its value is left unwritten, as the page leaves it
+                # (uniformtext "hide"): its value is in the table and the page's hover.
+                if value < largest_stack * (0.04 + 0.011 * len(text)):
                     continue
+                ink = _each((trace.get("textfont") or {}).get("color", "#ffffff"), len(values))[i]
                 axes.text(
-                    at,
-                    start + value / 2,
+                    start + value / 2 if horizontal else at,
+                    at if horizontal else start + value / 2,
                     text,
                     ha="center",
                     va="center",
-                    color="#ffffff",
+                    color=ink,
+                    fontsize=8,
                     gid=f"value-{n}-{i}",
+                    bbox=dict(facecolor=colours[i], edgecolor="none", pad=1) if shapes[i] else None,
                 )
             elif horizontal:
                 axes.text(value, at, f" {text}", ha="left", va="center", gid=f"value-{n}-{i}")
             else:
                 axes.text(at, value, text, ha="center", va="bottom", gid=f"value-{n}-{i}")
+    (axes.xaxis if horizontal else axes.yaxis).set_major_formatter(_formatter())
     ticks = [_lines(label) for label in categories]
     if horizontal:
         axes.set_yticks(range(len(categories)), ticks)
         axes.invert_yaxis()  # the first bar at the top, as the page draws it
-        axes.set_xlim(0, largest * 1.25 or 1)  # room for "at least N" beyond the longest bar
+        axes.set_xlim(0, largest_stack * (1.05 if stacked else 1.25) or 1)  # room for "at least N"
         axes.xaxis.grid(True, color=GRID)
     else:
         axes.set_xticks(
@@ -118,38 +141,82 @@ def _bars(axes, traces: list[dict], layout: dict) -> None:
         axes.set_ylim(0, (max(base) if stacked else largest) * 1.15 or 1)
         axes.yaxis.grid(True, color=GRID)
     if len(traces) > 1 and any(t.get("name") for t in traces):
-        axes.legend(loc="upper right", frameon=False)
+        if stacked:  # under the chart, as the page draws it, never over a bar
+            axes.legend(loc="upper left", ncol=len(traces), frameon=False).set_gid(KEY)
+        else:
+            axes.legend(loc="upper right", frameon=False)
+
+
+MARKERS = {
+    "circle": "o",
+    "square": "s",
+    "diamond": "D",
+    "triangle-up": "^",
+    "triangle-down": "v",
+    "cross": "P",
+    "star": "*",
+    "hexagon": "h",
+}
 
 
 def _periods(axes, traces: list[dict]) -> None:
-    """One mark per study across the period it covers, never joined (reports/charts.py over_time)."""
+    """One mark per study across the period it covers, never joined (reports/charts.py over_time):
+    its line from start to end, its mark in the middle, and the key under the chart naming each
+    study with its period and value, as the page's legend does. Nothing written on the plot."""
     from matplotlib import dates
 
     largest = max(v for t in traces for v in t["y"] if v is not None)
-    for n, trace in enumerate(traces):
-        start, end = (date.fromisoformat(x) for x in trace["x"])
-        value = trace["y"][0]
-        dotted = trace.get("line", {}).get("dash") == "dot"
+    n = 0
+    for trace in traces:
+        if trace.get("mode") == "lines":
+            start, end = (date.fromisoformat(x) for x in trace["x"])
+            value = trace["y"][0]
+            line = trace.get("line", {})
+            axes.plot(
+                [start, end],
+                [value, value],
+                color=line.get("color", INK),
+                linewidth=3,
+                linestyle=":" if line.get("dash") == "dot" else "-",
+                gid=f"period-{n}",
+            )
+            continue
+        marker = trace.get("marker", {})
         axes.plot(
-            [start, end],
-            [value, value],
-            color=INK,
-            linewidth=3,
-            linestyle=":" if dotted else "-",
+            [date.fromisoformat(trace["x"][0])],
+            trace["y"],
+            linestyle="none",
+            marker=MARKERS.get(marker.get("symbol"), "o"),
+            markersize=8,
+            color=marker.get("color", INK),
+            markeredgecolor="#ffffff",
+            label=_lines(trace.get("name", "")),
             gid=f"bar-{n}-0",
         )
-        axes.text(
-            start,
-            value + largest * 0.03,
-            trace["text"][0],
-            ha="left",
-            va="bottom",
-            fontsize=8,
-            gid=f"value-{n}-0",
-        )
+        n += 1
     axes.xaxis.set_major_formatter(dates.DateFormatter("%Y"))
-    axes.set_ylim(0, largest * 1.2)
+    axes.yaxis.set_major_formatter(_formatter())
+    axes.set_ylim(0, largest * 1.15)
     axes.yaxis.grid(True, color=GRID)
+    legend = axes.legend(loc="upper left", ncol=1, frameon=False, fontsize=8)
+    legend.set_gid(KEY)
+    for i, text in enumerate(legend.get_texts()):
+        text.set_gid(f"value-{i}-0")
+
+
+KEY = "key"  # a legend drawn under the chart (placed there once the axis is laid out)
+
+
+def _under_axis(figure, axes):
+    """The artist the caption is written under: the key, moved below the axis labels, if any."""
+    legend = axes.get_legend()
+    if legend is None or legend.get_gid() != KEY:
+        return axes.xaxis.label
+    figure.draw_without_rendering()
+    bottom = axes.get_tightbbox().y0
+    _, y = axes.transAxes.inverted().transform((0, bottom))
+    legend.set_bbox_to_anchor((0, y - 0.02), transform=axes.transAxes)
+    return legend
 
 
 def _axis_title(layout: dict, axis: str) -> str:
@@ -199,10 +266,11 @@ def chart_svg(*, spec: dict | None, title: str, lines: list[str], name: str) -> 
         caption = "\n".join(_wrap(line, 110) for line in lines)
         # Below the axis title (placed under the tick labels when drawn); the tight box takes in
         # the caption and every label whole.
+        anchor = _under_axis(figure, axes) if traces else axes.xaxis.label
         axes.annotate(
             caption,
             xy=(0, 0),
-            xycoords=("axes fraction", axes.xaxis.label),
+            xycoords=("axes fraction", anchor),
             xytext=(0, -12),
             textcoords="offset points",
             ha="left",

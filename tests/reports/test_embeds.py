@@ -75,9 +75,8 @@ def test_embed_caption_states_unit_total_period_sources_and_the_way_back(get):
     )
     # The chart's own caption, the page's, comes first.
     assert (
-        "<p>People disciplined, by force. FY2017/18–FY2018/19. Source: the case lines of Parliament Street: "
-        "police officers and staff disciplined for computer misuse (2019), each from its published sources."
-        in page
+        "<p>People disciplined, by force. Study: Parliament Street, 2019 (FY2017/18–FY2018/19). Source: the "
+        "case lines of each study, from its published sources." in page
     )
     assert "<title>Bar chart: people disciplined by force — Misuse Tracker</title>" in page
 
@@ -212,6 +211,28 @@ def test_every_chart_has_an_svg(get, key):
     root = ElementTree.fromstring(svg)
     assert root.tag == f"{SVG}svg"
     assert b"<script" not in svg
+
+
+def test_svg_of_the_trend_names_each_study_in_its_key(get):
+    """As on the page, nothing is written on the plot: the key under it names each study's mark
+    with its period and value, in the page's words."""
+    page = get("/embed/trend/").content.decode()
+    names = [t["name"] for t in chart_data(page, "chart-trend-data")["data"] if t["mode"] == "markers"]
+    svg = svg_texts(get("/embed/trend.svg").content)
+    key = [" ".join(svg[f"value-{i}-0"]) for i in range(len(names))]
+    assert key == [name.replace("<br>", " ") for name in names]
+    assert key[0] == "Telegraph FOI, 2011 (2008–2009): at least 198"
+    assert not any("<br>" in text for text in svg["all"])
+
+
+def test_svg_of_outcome_by_role_reads_at_least(get):
+    page = get("/embed/outcome-roles/").content.decode()
+    officers = chart_data(page, "chart-outcome-roles-data")["data"][0]
+    svg = svg_texts(get("/embed/outcome-roles.svg").content)
+    written = {svg[f"value-0-{i}"][0] for i in range(len(officers["x"])) if f"value-0-{i}" in svg}
+    assert written == {"at least 29", "at least 170"}
+    assert written <= set(officers["text"])
+    assert "stated: at least 258 of at least 488." in " ".join(svg["caption"])
 
 
 def test_svg_and_embed_show_markup_in_labels_as_text(get):
