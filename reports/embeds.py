@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from reports import charts, engine, releases, selectors
+from reports import charts, engine, releases, selectors, wording
 from reports.charts import Chart
 from reports.permalinks import ordered_query
 from reports.selectors import BadFilter
@@ -76,7 +76,7 @@ class EmbeddedChart:
 
     @property
     def periods(self) -> str:
-        return "; ".join(dict.fromkeys(study.period_label for study in self.view.studies)) or "—"
+        return wording.studies_with_periods(self.view.studies) or "—"
 
     @property
     def publishers(self) -> list[Publisher]:
@@ -121,8 +121,17 @@ class EmbeddedChart:
         """What the caption states beside the chart's own: unit, total, period and sources."""
         sources = ", ".join(p.name for p in self.publishers) or "—"
         return (
-            f"Counted: {self.unit or '—'}. Total: {self.total.display}. "
+            f"Counted: {self.unit or '—'}. Total: {self.total.display}{self.overlap}. "
             f"Period: {self.periods}. Sources: {sources}."
+        )
+
+    @property
+    def overlap(self) -> str:
+        """Said after the total where its studies cover the same time (it may count one person twice)."""
+        return (
+            " (studies covering the same time: one person may be counted twice)"
+            if self.view.overlapping_studies
+            else ""
         )
 
     def caption_lines(self, full_url: str) -> list[str]:

@@ -87,8 +87,10 @@ def period_text(label: str) -> str:
     """A period as the site writes it: a range with an en dash ("2007–2010", not "2007 to 2010"
     or "2007-2010") where it is a plain range of years or financial years; else as stated."""
     text = label.strip()
-    match = re.fullmatch(r"((?:FY)?\d{4}(?:/\d\d)?)\s*(?:-|–|to)\s*((?:FY)?\d{4}(?:/\d\d)?)", text)
-    return f"{match.group(1)}–{match.group(2)}" if match else text
+    match = re.fullmatch(
+        r"((?:FY)?\d{4}(?:/\d\d)?)\s*(?:-|–|to)\s*((?:FY)?\d{4}(?:/\d\d)?)(\s*\([^()]*\))?", text
+    )
+    return f"{match.group(1)}–{match.group(2)}{match.group(3) or ''}" if match else text
 
 
 def studies_with_periods(studies) -> str:

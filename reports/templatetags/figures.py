@@ -4,6 +4,7 @@ from django import template
 from django.http import QueryDict
 from django.utils.html import format_html, format_html_join
 
+from reports import wording
 from reports.embeds import IFRAME_WIDTH, embed_path, iframe_height
 
 register = template.Library()
@@ -201,3 +202,15 @@ def chart_embed(context, chart, id):
         "src": src,
         "svg": request.build_absolute_uri(embed_path(chart.key, chart.embed_query, svg=True)),
     }
+
+
+@register.filter
+def count_of(count, unit):
+    """A count with its unit's noun, one or many: "1 person disciplined", "3 people disciplined"."""
+    return wording.count_phrase(int(count), unit)
+
+
+@register.filter
+def period(label):
+    """A period as the site writes it: ranges with an en dash ("FY2017/18–FY2018/19")."""
+    return wording.period_text(label or "")

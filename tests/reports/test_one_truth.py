@@ -715,3 +715,30 @@ def test_a_sum_of_studies_that_cover_the_same_time_says_it_may_count_twice(clien
     assert note.startswith("Some of these studies cover the same time, so one person may be counted in both")
     single = client.get("/dashboard/?study=parliament-street-2019").content.decode()
     assert 'id="note-overlap"' not in single
+
+
+def test_words_for_one_and_periods_with_en_dashes(client):
+    gwent = text(client.get("/forces/gwent/").content.decode())
+    assert "(1 person disciplined, dismissed)" in gwent and "1 people" not in gwent
+    assert "1 people" not in text(client.get("/methodology/").content.decode())
+    figures = client.get("/forces/dorset/").content.decode()
+    assert "<td>2020–2021 (calendar years)</td>" in figures and "<td>2020-2021" not in figures
+
+
+def test_a_force_page_adds_no_studies_that_cover_the_same_time(client):
+    """Merseyside: the Telegraph's 198 (2008–2009) may be among Big Brother Watch's 208
+    (2007–2010): no total adds them, and the page says why."""
+    page = client.get("/forces/merseyside/").content.decode()
+    table = re.search(r'<table[^>]*id="force-studies-people_disciplined".*?</table>', page, re.S).group(0)
+    assert "<tfoot>" not in table
+    note = text(
+        re.search(r'<p class="footnote" data-overlap="people_disciplined">(.*?)</p>', page, re.S).group(1)
+    )
+    assert note == (
+        "No total across these studies: The Daily Telegraph, 2008–2009 and Big Brother Watch, 2007 to 2010 "
+        "cover the same time, so adding them may count one person twice."
+    )
+    embed = text(client.get("/embed/studies/?force=merseyside&unit=people_disciplined").content.decode())
+    assert "Total: at least 408 (studies covering the same time: one person may be counted twice)." in embed
+    surrey = client.get("/forces/surrey/").content.decode()
+    assert "data-overlap=" not in surrey
