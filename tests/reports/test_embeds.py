@@ -59,7 +59,7 @@ def test_embed_caption_states_unit_total_period_sources_and_the_way_back(get):
     version = response["X-Dataset-Version"]
     facts = re.search(r'<p id="embed-facts">(.*?)</p>', page, re.S).group(1)
     assert text(facts) == (
-        f"Counted: people disciplined. Total: 237. Period: FY2017/18–FY2018/19. Sources: {PS_SOURCES}."
+        f"Counted: people disciplined. Total: 237. Period: Parliament Street, 2019 (FY2017/18–FY2018/19). Sources: {PS_SOURCES}."
     )
     # Each publisher is a link to its published document.
     assert (
@@ -123,8 +123,10 @@ def test_force_page_chart_embed_goes_back_to_the_force_page(get):
     page = get("/embed/studies/?force=merseyside&unit=people_disciplined").content.decode()
     facts = text(re.search(r'<p id="embed-facts">(.*?)</p>', page, re.S).group(1))
     assert facts == (
-        "Counted: people disciplined. Total: at least 200. Period: 2008–2009; FY2017/18–FY2018/19. "
-        "Sources: Absolute Data, The Register."
+        "Counted: people disciplined. Total: at least 408 (studies covering the same time: one person may be "
+        "counted twice). Period: Telegraph FOI, 2011 (2008–2009); Big Brother Watch, 2011 (2007–2010); "
+        "Parliament Street, 2019 (FY2017/18–FY2018/19). Sources: Absolute Data, Big Brother Watch (via Scribd), "
+        "Hartlepool Mail, The Register."
     )
     assert 'href="http://testserver/forces/merseyside/#unit-people_disciplined"' in page
 
@@ -232,7 +234,7 @@ def test_svg_of_outcome_by_role_reads_at_least(get):
     written = {svg[f"value-0-{i}"][0] for i in range(len(officers["x"])) if f"value-0-{i}" in svg}
     assert written == {"at least 29", "at least 170"}
     assert written <= set(officers["text"])
-    assert "stated: at least 258 of at least 488." in " ".join(svg["caption"])
+    assert "stated: at least 254 of at least 1,353." in " ".join(svg["caption"])
 
 
 def test_svg_and_embed_show_markup_in_labels_as_text(get):
