@@ -65,7 +65,9 @@ def test_an_article_on_another_site_shows_the_chart_and_not_other_pages(site, pa
     frame.wait_for_load_state("networkidle")
     assert frame.evaluate("window.__csp") == []
     facts = embed.locator("#embed-facts").inner_text()
-    assert facts.startswith("Counted: people disciplined. Total: 237. Period: FY2017/18–FY2018/19. Sources: ")
+    assert facts.startswith(
+        "Counted: people disciplined. Total: 237. Period: Parliament Street, 2019 (FY2017/18–FY2018/19). Sources: "
+    )
     link = embed.get_by_role("link", name="Misuse Tracker, dataset version", exact=False)
     assert link.get_attribute("href") == site + "/dashboard/?study=parliament-street-2019#chart-forces"
     assert link.get_attribute("target") == "_blank"

@@ -11,7 +11,8 @@ def test_visitor_reads_surrey_row_and_page_is_accessible(site, page, axe):
     surrey = page.locator('#force-table tr[data-force="surrey"]')
     cells = surrey.locator("th, td").all_inner_texts()
     assert cells[:2] == ["Surrey Police", "50"]
-    assert cells[7:9] == ["50", "13.41"]  # outcome not stated; per 1,000 headcount
+    # Outcome not stated; per 1,000 headcount, and under it what the rate is.
+    assert cells[7:9] == ["50", "13.41\n6.71 a year; headcount at 31 Mar 2019, over 2 years"]
     assert surrey.get_by_role("link", name="The Register").get_attribute("href") == (
         "https://www.theregister.com/2019/11/11/police_database_security/"
     )
