@@ -406,6 +406,18 @@ def _table(records: list[dict]) -> tuple[list[str], list[list]]:
     return header, [[record[name] for name in header] for record in records]
 
 
+# The figures of a force-table row (the engine Row's attribute of that name) and the view
+# headline's key that totals each.
+FORCE_ROW_FIGURES = {
+    "cases": "cases",
+    "officers": "officers",
+    "staff": "staff",
+    "dismissed": "dismissed",
+    "resigned": "resigned",
+    "other_outcomes": "other",
+    "outcome_not_stated": "not_stated",
+}
+
 ROW_KINDS = {
     "force": "a force's answer to one study",
     "not_attributed": "the part of a study's published total that no source attributes to a force",
@@ -429,16 +441,8 @@ def force_table(view, *, total: bool = False) -> tuple[list[str], list[list]]:
             "unit": row.foi_request.unit,
             "unit_label": row.unit_label,
         }
-        for name, figure in (
-            ("cases", row.cases),
-            ("officers", row.officers),
-            ("staff", row.staff),
-            ("dismissed", row.dismissed),
-            ("resigned", row.resigned),
-            ("other_outcomes", row.other_outcomes),
-            ("outcome_not_stated", row.outcome_not_stated),
-        ):
-            record |= _figure_cells(name, figure)
+        for name in FORCE_ROW_FIGURES:
+            record |= _figure_cells(name, getattr(row, name))
         record |= {
             "complete": "yes" if row.cases.complete else "no",
             "per_1000_headcount": row.rate.per_1000,
@@ -471,15 +475,7 @@ def _total_record(view) -> dict:
         "unit": view.unit,
         "unit_label": view.unit_label,
     }
-    for name, key in (
-        ("cases", "cases"),
-        ("officers", "officers"),
-        ("staff", "staff"),
-        ("dismissed", "dismissed"),
-        ("resigned", "resigned"),
-        ("other_outcomes", "other"),
-        ("outcome_not_stated", "not_stated"),
-    ):
+    for name, key in FORCE_ROW_FIGURES.items():
         record |= _figure_cells(name, headline[key])
     return record | {
         "complete": "yes" if headline["cases"].complete else "no",
@@ -496,19 +492,7 @@ def _total_record(view) -> dict:
 
 FORCE_TABLE_HEADER = (
     ["row", "force", "force_name", "request", "request_title", "period", "unit", "unit_label"]
-    + [
-        f"{name}{suffix}"
-        for name in (
-            "cases",
-            "officers",
-            "staff",
-            "dismissed",
-            "resigned",
-            "other_outcomes",
-            "outcome_not_stated",
-        )
-        for suffix in ("", "_is")
-    ]
+    + [f"{name}{suffix}" for name in FORCE_ROW_FIGURES for suffix in ("", "_is")]
     + [
         "complete",
         "per_1000_headcount",
